@@ -1,0 +1,47 @@
+"""Structured JSON logs. Messages carry ids and counts, never tokens or personal data."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from app.services.audit import current_request_id
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# PostgreSQL's DETAIL and CONTEXT lines quote key values and rows (a case_ref, say).
+_SERVER_DETAIL = re.compile(r"^(DETAIL|CONTEXT):.*$", re.MULTILINE)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = current_request_id.get()
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:
+            text = self.formatException(record.exc_info)
+            entry["exception"] = _SERVER_DETAIL.sub(r"\1: (withheld from the log)", text)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # The server's own access log prints client addresses and query strings; ours does not.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True

@@ -1,0 +1,39 @@
+"""All tables, imported here so the metadata and migrations see every one."""
+
+from app.models.accounts import ServiceClient, UserAccount
+from app.models.audit import AuditEvent
+from app.models.base import new_id, utcnow
+from app.models.case import Answer, Case
+from app.models.evidence import CriterionJudgement, EvidenceItem
+from app.models.framework import Framework
+from app.models.idempotency import IdempotencyRecord
+from app.models.imports import CaseImport
+from app.models.inspection import Inspection
+from app.models.letter import FindingsLetter
+from app.models.reference import Establishment, Programme, Region, Trust
+from app.models.survey import SurveyAnswer, SurveyResponse
+from app.models.webhook import TrustWebhook
+
+__all__ = [
+    "Answer",
+    "AuditEvent",
+    "Case",
+    "CaseImport",
+    "CriterionJudgement",
+    "Establishment",
+    "EvidenceItem",
+    "FindingsLetter",
+    "Framework",
+    "IdempotencyRecord",
+    "Inspection",
+    "Programme",
+    "Region",
+    "ServiceClient",
+    "SurveyAnswer",
+    "SurveyResponse",
+    "Trust",
+    "TrustWebhook",
+    "UserAccount",
+    "new_id",
+    "utcnow",
+]

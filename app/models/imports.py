@@ -1,0 +1,37 @@
+"""Records of bulk uploads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, String
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, new_id, utcnow
+
+
+class ImportKind(StrEnum):
+    cases = "cases"
+    survey = "survey"
+
+
+class CaseImport(SQLModel, table=True):
+    __tablename__ = "case_import"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    inspection_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("inspection.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: ImportKind = Field(default=ImportKind.cases, sa_type=String(16))
+    mode: str = Field(max_length=16)
+    content_type: str = Field(max_length=100)
+    actor: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    rows: int
+    created: int
+    updated: int
+    checksum: str = Field(max_length=64)
+    size_bytes: int

@@ -1,0 +1,164 @@
+"""Response schemas of scores, aggregates and provisional findings (documentation only)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.models.evidence import CriterionCoverage
+
+
+class QuestionScore(BaseModel):
+    code: str
+    text: str
+    key: bool
+    section: str | None
+    theme: str | None
+    criteria: list[str]
+    yes: int
+    no: int
+    na: int
+    unanswered: int
+    relevant: int = Field(description="yes + no")
+    percent: float | None = Field(description="100 * yes / relevant, one decimal")
+    ci95: list[float] | None = Field(description="Wilson score interval [low, high], percents")
+    low_base: bool = Field(description="relevant < 5")
+    distribution: dict[str, int] | None = Field(
+        default=None, description="Choice questions: each choice's count"
+    )
+
+
+class Rollup(BaseModel):
+    code: str
+    title: str | None = None
+    mean: float | None = Field(description="Unweighted mean of the questions' percents")
+    key_min: float | None = Field(description="Lowest percent among key questions")
+
+
+class SectionScore(Rollup):
+    rating: str | None = Field(description="The framework's rating band, if it defines one")
+
+
+class InstrumentScores(BaseModel):
+    code: str
+    title: str
+    subject: str
+    scored: int = Field(description="Cases (or survey respondents) scored")
+    questions: list[QuestionScore]
+    sections: list[SectionScore]
+    themes: list[Rollup]
+    criteria: list[Rollup]
+
+
+class FrameworkRef(BaseModel):
+    code: str
+    version: int
+
+
+class InspectionScores(BaseModel):
+    inspection: str
+    framework: FrameworkRef
+    cases: int
+    respondents: int
+    filters: dict[str, Any]
+    instruments: list[InstrumentScores]
+    criteria_coverage: list[CriterionCoverage] = Field(
+        description="Per criterion: judgement, evidence count and case questions' mean"
+    )
+    not_covered: list[str] = Field(
+        description="Criteria with neither a judgement, nor case question figures, nor evidence"
+    )
+
+
+class Comparison(BaseModel):
+    yes: int
+    relevant: int
+    percent: float | None
+    difference: float | None = Field(description="percent - compare.percent, percentage points")
+    p_value: float | None = Field(description="Two-proportion z-test, two-sided")
+
+
+class PooledQuestion(BaseModel):
+    code: str
+    text: str
+    key: bool
+    yes: int
+    no: int
+    na: int
+    unanswered: int
+    relevant: int
+    percent: float | None
+    ci95: list[float] | None
+    low_base: bool
+    distribution: dict[str, int] | None = None
+    mean_of_inspections: float | None = Field(
+        description="Unweighted mean of the inspections' percents"
+    )
+    inspections_scored: int = Field(description="Inspections with a percent for the question")
+    compare: Comparison | None = None
+
+
+class PooledInstrument(BaseModel):
+    code: str
+    title: str
+    subject: str
+    questions: list[PooledQuestion]
+
+
+class AggregateRow(BaseModel):
+    group: dict[str, Any]
+    label: str | None = None
+    inspections: int
+    cases: int
+    respondents: int
+    instruments: list[PooledInstrument]
+    compare: dict[str, int] | None = None
+
+
+class Aggregates(BaseModel):
+    framework: FrameworkRef
+    filters: dict[str, Any]
+    group_by: str | None
+    compare: dict[str, date | None] | None
+    notes: list[str]
+    rows: list[AggregateRow]
+
+
+class FindingsQuestion(BaseModel):
+    code: str
+    text: str
+    yes: int
+    relevant: int
+    percent: float | None
+    low_base: bool
+
+
+class FindingsTheme(BaseModel):
+    code: str
+    title: str
+    mean: float | None
+    key_min: float | None
+    questions: list[FindingsQuestion]
+
+
+class Highlight(BaseModel):
+    code: str
+    text: str
+    percent: float | None
+    relevant: int
+
+
+class ProvisionalFindings(BaseModel):
+    inspection: dict[str, Any]
+    establishment: dict[str, str] | None
+    trust: dict[str, str] | None
+    cases: int
+    generated_at: datetime
+    themes: list[FindingsTheme]
+    strengths: list[Highlight]
+    improvements: list[Highlight]
+    recommendations: list[str]
+    good_practice: list[str]
+    judgements: list[dict[str, Any]]

@@ -1,0 +1,70 @@
+"""The problem document schema and the error responses every operation declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class FieldFault(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int] | None = None
+    row: int | None = None
+    column: str | None = None
+    code: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldFault] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        401: "Missing or invalid access token",
+        403: "Your role may see this resource but not change it",
+        404: "No such resource, or not visible to your role",
+        406: "None of the accepted media types can be produced",
+        409: "Conflicts with the resource's state (e.g. a published inspection)",
+        412: "If-Match does not match the current ETag",
+        413: "Body too large",
+        415: "Unsupported media type",
+        422: "Validation failed; every fault is listed in errors",
+        429: "Too many requests",
+        503: "Database unavailable; retry after Retry-After seconds",
+    }
+    return {status: {"description": descriptions[status], "model": Problem} for status in statuses}
+
+
+API_ERRORS = problem_responses(401, 403, 404, 422, 503)
+
+
+def declare_problem_media_type(document: dict[str, Any]) -> dict[str, Any]:
+    """Error responses are served as application/problem+json; say so in the document.
+
+    FastAPI files every response model under the route's media type (application/json),
+    so a client validating Content-Type against the document would reject every error.
+    """
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if not status.isdigit() or int(status) < 400 or "application/json" not in content:
+                    continue
+                declared = content.pop("application/json")
+                if declared.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+                    declared = {"schema": problem}
+                content["application/problem+json"] = declared
+    return document

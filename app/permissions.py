@@ -1,0 +1,135 @@
+"""Roles and the permission table of SPEC section 3, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    admin = "admin"
+    probation_inspector = "probation_inspector"
+    prisons_inspector = "prisons_inspector"
+    analyst = "analyst"
+    trust = "trust"
+    uploader = "uploader"
+
+
+class Resource(StrEnum):
+    accounts = "accounts"
+    reference = "reference"
+    inspections = "inspections"
+    cases = "cases"
+    survey = "survey"
+    scores = "scores"
+    letters = "letters"
+    audit = "audit"
+    evidence = "evidence"
+    webhooks = "webhooks"
+
+
+class Access(StrEnum):
+    read = "R"
+    write = "W"
+    # Write through bulk imports only (the uploader's service account).
+    imports = "I"
+
+
+R, W, IMP = Access.read, Access.write, Access.imports
+RW = frozenset({R, W})
+
+PERMISSIONS: dict[Resource, dict[Role, frozenset[Access]]] = {
+    Resource.accounts: {Role.admin: RW},
+    Resource.reference: {
+        Role.admin: RW,
+        Role.probation_inspector: frozenset({R}),
+        Role.prisons_inspector: frozenset({R}),
+        Role.analyst: frozenset({R}),
+        Role.uploader: frozenset({R}),
+    },
+    Resource.inspections: {
+        Role.admin: RW,
+        Role.probation_inspector: RW,
+        Role.prisons_inspector: RW,
+        Role.analyst: frozenset({R}),
+        Role.uploader: frozenset({R}),
+    },
+    Resource.cases: {
+        Role.admin: RW,
+        Role.probation_inspector: RW,
+        Role.prisons_inspector: frozenset({R}),
+        Role.uploader: frozenset({IMP}),
+    },
+    Resource.survey: {
+        Role.admin: RW,
+        Role.probation_inspector: frozenset({R}),
+        Role.prisons_inspector: RW,
+        Role.uploader: frozenset({IMP}),
+    },
+    Resource.scores: {
+        Role.admin: frozenset({R}),
+        Role.probation_inspector: frozenset({R}),
+        Role.prisons_inspector: frozenset({R}),
+        Role.analyst: frozenset({R}),
+    },
+    Resource.letters: {
+        Role.admin: RW,
+        Role.probation_inspector: RW,
+        Role.prisons_inspector: frozenset({R}),
+        Role.analyst: frozenset({R}),
+        # Published letters of the token's own trust only; enforced where letters are loaded.
+        Role.trust: frozenset({R}),
+    },
+    Resource.audit: {Role.admin: frozenset({R})},
+    # Evidence and judgements: inspectors of both inspectorates write, analysts read.
+    Resource.evidence: {
+        Role.admin: RW,
+        Role.probation_inspector: RW,
+        Role.prisons_inspector: RW,
+        Role.analyst: frozenset({R}),
+    },
+    # A trust's letter webhook: admins for any trust; a trust for its own, enforced on loading.
+    Resource.webhooks: {Role.admin: RW, Role.trust: RW},
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a person's account or a system's service client."""
+
+    id: str
+    kind: str
+    name: str
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    trust: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    def access_to(self, resource: Resource) -> frozenset[Access]:
+        table = PERMISSIONS[resource]
+        granted: set[Access] = set()
+        for role in self.roles:
+            granted |= table.get(role, frozenset())
+        return frozenset(granted)
+
+
+class Decision(StrEnum):
+    allow = "allow"
+    forbid = "forbid"  # may see the resource but not do this: 403
+    hide = "hide"  # may not see the resource at all: 404
+
+
+def decide(principal: Principal, resource: Resource, wanted: Access) -> Decision:
+    granted = principal.access_to(resource)
+    if not granted:
+        return Decision.hide
+    if wanted in granted or (wanted is IMP and W in granted):
+        return Decision.allow
+    if wanted is R:
+        return Decision.hide
+    return Decision.forbid

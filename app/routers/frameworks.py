@@ -1,0 +1,95 @@
+"""Criteria frameworks: read the tree, upload versions, get the import template."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.deps import PageDep, ReadReference, SessionDep, WriteReference
+from app.http import Page, json_small_page, json_with_etag
+from app.models.framework import FrameworkRead, FrameworkSummary, Subject
+from app.services import frameworks
+
+router = APIRouter(prefix="/api/v1/frameworks", tags=["frameworks"])
+
+# Bounded to the column's range: a larger number is a 422, not a database error.
+VersionQuery = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="A version other than the latest")
+]
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "application/yaml": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.get("", operation_id="list_frameworks", response_model=Page[FrameworkSummary])
+def list_frameworks(
+    request: Request, session: SessionDep, _: ReadReference, page: PageDep
+) -> Response:
+    """The latest version of every framework, with the versions that exist."""
+    return json_small_page(request, frameworks.list_latest(session), page.limit, page.offset)
+
+
+@router.post(
+    "",
+    operation_id="upload_framework",
+    status_code=201,
+    response_model=FrameworkRead,
+    openapi_extra=UPLOAD_BODY,
+    responses={
+        200: {"description": "Replaced an unused version, or unchanged", "model": FrameworkRead}
+    },
+)
+async def upload_framework(
+    request: Request, session: SessionDep, principal: WriteReference
+) -> Response:
+    """Upload a framework document (JSON or YAML); a used version is never changed."""
+    raw = frameworks.parse_upload(await request.body(), request.headers.get("content-type", ""))
+    framework, created = frameworks.store(session, raw, principal.subject)
+    body = frameworks.read(session, framework)
+    headers = {"Location": f"/api/v1/frameworks/{framework.code}?version={framework.version}"}
+    return json_with_etag(request, body, status_code=201 if created else 200, headers=headers)
+
+
+@router.get("/{code}", operation_id="get_framework", response_model=FrameworkRead)
+def get_framework(
+    code: str, request: Request, session: SessionDep, _: ReadReference, version: VersionQuery = None
+) -> Response:
+    """The whole tree: sections, themes, criteria, instruments and questions."""
+    framework = frameworks.get(session, code, version)
+    return json_with_etag(request, frameworks.read(session, framework))
+
+
+@router.get(
+    "/{code}/csv-template",
+    operation_id="get_framework_csv_template",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def csv_template(
+    code: str,
+    session: SessionDep,
+    _: ReadReference,
+    version: VersionQuery = None,
+    subject: Annotated[
+        Subject, Query(description="case (case imports) or respondent (survey)")
+    ] = Subject.case,
+) -> Response:
+    """The header row of the case import (or survey import) for this framework."""
+    framework = frameworks.get(session, code, version)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(frameworks.csv_columns(framework, subject))
+    filename = f"{framework.code}-v{framework.version}-{subject.value}s.csv"
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,31 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db import get_engine
+from app.errors import ServiceUnavailable
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("/live", operation_id="health_live")
+def live() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/ready", operation_id="health_ready", responses={503: {"description": "Database unavailable"}}
+)
+def ready() -> dict[str, str]:
+    """The process can reach its database."""
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailable("the database is unavailable") from exc
+    return {"status": "ok", "database": "ok"}

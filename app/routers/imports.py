@@ -1,0 +1,221 @@
+"""Bulk data in and out: case and survey imports, their records, and the cases CSV export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Literal
+
+import anyio.to_thread
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from app.deps import (
+    ImportCases,
+    ImportSurvey,
+    InspectionDep,
+    PageDep,
+    ReadCases,
+    ReadInspections,
+    SessionDep,
+    StreamSessionDep,
+)
+from app.http import Page, json_with_etag
+from app.models.imports import ImportKind
+from app.openapi_docs import problem_responses
+from app.services import bulk_import, case_export, idempotency
+from app.services.bulk_import import ImportMode, ImportOptions, ImportRecordRead, ImportResult
+from app.services.case_import import CaseImporter
+from app.services.import_readers import chunks_from, media_type_of
+from app.services.survey_import import SurveyImporter
+
+router = APIRouter(prefix="/api/v1/inspections/{inspection_id}", tags=["bulk data"])
+
+DryRun = Annotated[bool, Query(description="Check every row and write nothing")]
+KeyHeader = Annotated[
+    str | None,
+    Header(description="A retry with the same key and file replays the first response"),
+]
+UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+UPLOAD_ERRORS = problem_responses(409, 413, 415)
+
+
+def _options(request: Request, mode: ImportMode, dry_run: bool, key: str | None) -> ImportOptions:
+    content_type = request.headers.get("content-type", "")
+    return ImportOptions(
+        media_type=media_type_of(content_type),
+        content_type=content_type,
+        mode=mode,
+        dry_run=dry_run,
+        idempotency_key=idempotency.check_key(key) if key is not None else None,
+        path=request.url.path,
+    )
+
+
+async def _run(request: Request, job: Callable[[Iterator[bytes]], bulk_import.Outcome]) -> Response:
+    # Checks and writes are synchronous and run in a worker thread, pulling the body
+    # from the event loop one chunk at a time.
+    outcome = await anyio.to_thread.run_sync(job, chunks_from(request.stream()))
+    return JSONResponse(outcome.body, outcome.status, outcome.headers)
+
+
+@router.post(
+    "/case-imports",
+    operation_id="import_cases",
+    status_code=201,
+    response_model=ImportResult,
+    openapi_extra=UPLOAD_DOC,
+    responses=UPLOAD_ERRORS,
+)
+async def import_cases(
+    request: Request,
+    session: SessionDep,
+    principal: ImportCases,
+    inspection: InspectionDep,
+    dry_run: DryRun = False,
+    mode: Annotated[
+        ImportMode, Query(description="create: a known case_ref is an error; upsert: replace it")
+    ] = ImportMode.create,
+    idempotency_key: KeyHeader = None,
+) -> Response:
+    """Bulk upload of cases (CSV, multipart `file`, or NDJSON): every row valid, or nothing is written."""
+    options = _options(request, mode, dry_run, idempotency_key)
+    return await _run(
+        request,
+        lambda body: bulk_import.run(
+            session, principal, inspection, options, body, CaseImporter(session, inspection, mode)
+        ),
+    )
+
+
+@router.post(
+    "/survey-imports",
+    operation_id="import_survey_responses",
+    status_code=201,
+    response_model=ImportResult,
+    openapi_extra=UPLOAD_DOC,
+    responses=UPLOAD_ERRORS,
+)
+async def import_survey_responses(
+    request: Request,
+    session: SessionDep,
+    principal: ImportSurvey,
+    inspection: InspectionDep,
+    dry_run: DryRun = False,
+    mode: Annotated[
+        Literal["create"], Query(description="Respondents are anonymous: create only")
+    ] = "create",
+    idempotency_key: KeyHeader = None,
+) -> Response:
+    """Bulk upload of prisoner survey responses, one row per respondent; all or nothing."""
+    options = _options(request, ImportMode.create, dry_run, idempotency_key)
+    return await _run(
+        request,
+        lambda body: bulk_import.run(
+            session, principal, inspection, options, body, SurveyImporter(session, inspection)
+        ),
+    )
+
+
+def _list(
+    request: Request,
+    session: SessionDep,
+    inspection: InspectionDep,
+    page: PageDep,
+    kind: ImportKind,
+) -> Response:
+    return json_with_etag(
+        request,
+        bulk_import.listing(session, inspection, kind, limit=page.limit, offset=page.offset),
+    )
+
+
+@router.get(
+    "/case-imports", operation_id="list_case_imports", response_model=Page[ImportRecordRead]
+)
+def list_case_imports(
+    request: Request,
+    session: SessionDep,
+    _: ReadInspections,
+    inspection: InspectionDep,
+    page: PageDep,
+) -> Response:
+    """Records of the inspection's case imports, newest first (they hold no case data)."""
+    return _list(request, session, inspection, page, ImportKind.cases)
+
+
+@router.get(
+    "/case-imports/{import_id}", operation_id="get_case_import", response_model=ImportRecordRead
+)
+def get_case_import(
+    import_id: str,
+    request: Request,
+    session: SessionDep,
+    _: ReadInspections,
+    inspection: InspectionDep,
+) -> Response:
+    """One case import: who, when, the row counts and the file's SHA-256."""
+    record = bulk_import.get(session, inspection, ImportKind.cases, import_id)
+    return json_with_etag(request, bulk_import.to_read(record))
+
+
+@router.get(
+    "/survey-imports", operation_id="list_survey_imports", response_model=Page[ImportRecordRead]
+)
+def list_survey_imports(
+    request: Request,
+    session: SessionDep,
+    _: ReadInspections,
+    inspection: InspectionDep,
+    page: PageDep,
+) -> Response:
+    """Records of the inspection's survey imports, newest first."""
+    return _list(request, session, inspection, page, ImportKind.survey)
+
+
+@router.get(
+    "/survey-imports/{import_id}",
+    operation_id="get_survey_import",
+    response_model=ImportRecordRead,
+)
+def get_survey_import(
+    import_id: str,
+    request: Request,
+    session: SessionDep,
+    _: ReadInspections,
+    inspection: InspectionDep,
+) -> Response:
+    """One survey import: who, when, the row count and the file's SHA-256."""
+    record = bulk_import.get(session, inspection, ImportKind.survey, import_id)
+    return json_with_etag(request, bulk_import.to_read(record))
+
+
+@router.get(
+    "/cases.csv",
+    operation_id="export_cases_csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def export_cases_csv(
+    session: StreamSessionDep, _: ReadCases, inspection: InspectionDep
+) -> StreamingResponse:
+    """All the inspection's cases in the import format (header = the csv-template), streamed."""
+    return StreamingResponse(
+        case_export.csv_chunks(session, inspection),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="cases-{inspection.id}.csv"'},
+    )

@@ -1,0 +1,101 @@
+"""Criterion judgements: met, partly met or not met, with the evidence they rest on."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from app.deps import InspectionDep, PageDep, ReadEvidence, SessionDep, WriteEvidence
+from app.errors import PreconditionFailed
+from app.http import Page, json_with_etag, require_match
+from app.models.evidence import JudgementRead, JudgementWrite
+from app.models.framework import CODE_PATTERN
+from app.openapi_docs import problem_responses
+from app.services import evidence, judgements
+
+router = APIRouter(prefix="/api/v1/inspections/{inspection_id}/judgements", tags=["evidence"])
+
+CriterionPath = Annotated[
+    str,
+    Path(
+        pattern=CODE_PATTERN,
+        description="A criterion of the inspection's framework; any other code is 404",
+    ),
+]
+
+
+@router.get("", operation_id="list_judgements", response_model=Page[JudgementRead])
+def list_judgements(
+    request: Request, session: SessionDep, _: ReadEvidence, inspection: InspectionDep, page: PageDep
+) -> Response:
+    """The inspection's criterion judgements in criterion order."""
+    result = judgements.listing(session, inspection, limit=page.limit, offset=page.offset)
+    return json_with_etag(request, result)
+
+
+@router.get("/{criterion_code}", operation_id="get_judgement", response_model=JudgementRead)
+def get_judgement(
+    criterion_code: CriterionPath,
+    request: Request,
+    session: SessionDep,
+    _: ReadEvidence,
+    inspection: InspectionDep,
+) -> Response:
+    """The judgement of one criterion (404 until one is recorded)."""
+    judgement = judgements.get(session, inspection, criterion_code)
+    criterion = judgements.criterion_of(session, inspection, criterion_code)
+    return json_with_etag(request, judgements.to_read(judgement, criterion))
+
+
+@router.put(
+    "/{criterion_code}",
+    operation_id="put_judgement",
+    response_model=JudgementRead,
+    responses={201: {"description": "Recorded", "model": JudgementRead}}
+    | problem_responses(409, 412),
+)
+def put_judgement(
+    criterion_code: CriterionPath,
+    payload: JudgementWrite,
+    request: Request,
+    session: SessionDep,
+    principal: WriteEvidence,
+    inspection: InspectionDep,
+) -> Response:
+    """Record (201) or replace (200) the judgement of a criterion; every evidence id must be this inspection's."""
+    criterion = judgements.criterion_of(session, inspection, criterion_code)
+    current = judgements.find(session, inspection, criterion_code)
+    if current is not None:
+        evidence.ensure_author(principal, current.created_by, "judgement")
+        require_match(request, judgements.to_read(current, criterion))
+    elif request.headers.get("if-match") is not None:
+        raise PreconditionFailed("there is no judgement of this criterion to match")
+    read, created = judgements.put(session, principal, inspection, criterion_code, payload)
+    if created:
+        location = f"/api/v1/inspections/{inspection.id}/judgements/{criterion_code}"
+        return json_with_etag(request, read, 201, {"Location": location})
+    return json_with_etag(request, read)
+
+
+@router.delete(
+    "/{criterion_code}",
+    operation_id="delete_judgement",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(409, 412),
+)
+def delete_judgement(
+    criterion_code: CriterionPath,
+    request: Request,
+    session: SessionDep,
+    principal: WriteEvidence,
+    inspection: InspectionDep,
+) -> Response:
+    """Withdraw your own judgement of a criterion (an admin may withdraw any)."""
+    judgement = judgements.get(session, inspection, criterion_code)
+    criterion = judgements.criterion_of(session, inspection, criterion_code)
+    evidence.ensure_author(principal, judgement.created_by, "judgement")
+    require_match(request, judgements.to_read(judgement, criterion))
+    judgements.remove(session, principal, inspection, judgement)
+    return Response(status_code=204)

@@ -1,0 +1,98 @@
+"""Anonymous prisoner survey responses of an inspection."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+from pydantic import BaseModel, Field
+
+from app.deps import IdempotencyDep, InspectionDep, PageDep, ReadSurvey, SessionDep, WriteSurvey
+from app.http import Page, json_with_etag
+from app.openapi_docs import problem_responses
+from app.services import inspections, survey
+from app.services.survey import SurveyResponseRead
+
+router = APIRouter(prefix="/api/v1", tags=["prisoner survey"])
+
+
+class SurveyResponseWrite(BaseModel):
+    answers: dict[str, str | None] = Field(
+        description="survey question code → yes, no, na or a choice value"
+    )
+
+
+SURVEY_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": SurveyResponseWrite.model_json_schema()}},
+    }
+}
+
+
+@router.get(
+    "/inspections/{inspection_id}/survey-responses",
+    operation_id="list_survey_responses",
+    response_model=Page[SurveyResponseRead],
+)
+def list_responses(
+    request: Request, session: SessionDep, _: ReadSurvey, inspection: InspectionDep, page: PageDep
+) -> Response:
+    """The inspection's anonymous survey responses."""
+    return json_with_etag(
+        request, survey.listing(session, inspection, limit=page.limit, offset=page.offset)
+    )
+
+
+@router.post(
+    "/inspections/{inspection_id}/survey-responses",
+    operation_id="create_survey_response",
+    status_code=201,
+    response_model=SurveyResponseRead,
+    openapi_extra=SURVEY_BODY_DOC,
+    responses=problem_responses(409),
+)
+def create_response(
+    body: Annotated[dict[str, Any], Body()],
+    session: SessionDep,
+    principal: WriteSurvey,
+    inspection: InspectionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Record one respondent's answers; applies_if between questions is checked."""
+    replayed = idempotency.replay(session, principal)
+    if replayed is not None:
+        return replayed
+    created = survey.add(session, principal, inspection, body)
+    return idempotency.respond(
+        session, principal, 201, created, {"Location": f"/api/v1/survey-responses/{created.id}"}
+    )
+
+
+@router.get(
+    "/survey-responses/{response_id}",
+    operation_id="get_survey_response",
+    response_model=SurveyResponseRead,
+)
+def get_response(
+    response_id: str, request: Request, session: SessionDep, _: ReadSurvey
+) -> Response:
+    """One survey response."""
+    response = survey.get(session, response_id)
+    return json_with_etag(
+        request, survey.to_read(response, survey.answers_of(session, [response.id])[response.id])
+    )
+
+
+@router.delete(
+    "/survey-responses/{response_id}",
+    operation_id="delete_survey_response",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(409),
+)
+def delete_response(response_id: str, session: SessionDep, principal: WriteSurvey) -> Response:
+    """Remove a survey response."""
+    response = survey.get(session, response_id)
+    survey.remove(session, principal, response, inspections.get(session, response.inspection_id))
+    return Response(status_code=204)

@@ -1,0 +1,127 @@
+"""Tokens and secrets: the only module that imports python-jose or the password hasher."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from jose import JWTError, jwt
+
+from app.config import Settings, get_settings
+from app.models.base import utcnow
+
+MAX_TOKEN_LENGTH = 4096
+_hasher = PasswordHasher()
+# Verified against when the account is unknown, so a miss costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_EPHEMERAL_SECRET = secrets.token_urlsafe(48)
+
+
+class TokenError(Exception):
+    """A token that must not be trusted; the message says why (for logs, never for clients)."""
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    algorithm: str
+    signing_key: str | None
+    verifying_key: str
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(secret: str, hashed: str | None) -> bool:
+    try:
+        return _hasher.verify(hashed or _DUMMY_HASH, secret) and hashed is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def generate_client_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _pem(value: str) -> str:
+    """A PEM given inline, or the path of a file holding one."""
+    if value.lstrip().startswith("-----BEGIN"):
+        return value
+    return Path(value).read_text()
+
+
+@lru_cache(maxsize=4)
+def _keys_for(secret: str, private_key: str, public_key: str) -> SigningKeys:
+    if public_key:
+        return SigningKeys("RS256", _pem(private_key) if private_key else None, _pem(public_key))
+    return SigningKeys("HS256", secret, secret)
+
+
+def signing_keys(settings: Settings | None = None) -> SigningKeys:
+    settings = settings or get_settings()
+    secret = settings.jwt_secret
+    if settings.signing_problems():
+        # Only development mode gets this far (create_app refuses otherwise): a key that
+        # dies with the process, never the placeholder, so no one can forge a demo's tokens.
+        secret = _EPHEMERAL_SECRET
+    return _keys_for(secret, settings.jwt_private_key, settings.jwt_public_key)
+
+
+def issue_token(subject: str, roles: list[str], trust: str | None) -> tuple[str, int]:
+    """A signed access token and its lifetime in seconds."""
+    settings = get_settings()
+    keys = signing_keys(settings)
+    if keys.signing_key is None:
+        raise TokenError("this service holds no private key and cannot issue tokens")
+    now = utcnow()
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "roles": roles,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    if trust:
+        claims["trust"] = trust
+    token = jwt.encode(claims, keys.signing_key, algorithm=keys.algorithm)
+    return token, int(lifetime.total_seconds())
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    """The claims of a token this service signed, still valid, for this audience."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenError("token too long")
+    settings = get_settings()
+    keys = signing_keys(settings)
+    try:
+        header = jwt.get_unverified_header(token)
+    except JWTError as exc:
+        raise TokenError("malformed token") from exc
+    # Pinning the one configured algorithm refuses "none" and HS/RS confusion alike.
+    if header.get("alg") != keys.algorithm:
+        raise TokenError("unexpected algorithm")
+    try:
+        claims = jwt.decode(
+            token,
+            keys.verifying_key,
+            algorithms=[keys.algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require_exp": True, "require_iat": True, "require_sub": True},
+        )
+    except JWTError as exc:
+        raise TokenError(str(exc)) from exc
+    if not isinstance(claims.get("roles"), list):
+        raise TokenError("roles claim missing")
+    return claims

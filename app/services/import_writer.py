@@ -1,0 +1,161 @@
+"""Fast writes of checked import rows, inside the request's transaction.
+
+PostgreSQL gets `COPY ... FROM STDIN` on the session's own connection (so it commits or
+rolls back with everything else); other databases get one executemany per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, delete, update
+from sqlalchemy.engine import Connection
+
+from app.models import Answer, Case, SurveyAnswer, SurveyResponse
+from app.models.case import CASE_ATTRIBUTES
+
+CASES: Table = Case.__table__  # type: ignore[attr-defined]
+ANSWERS: Table = Answer.__table__  # type: ignore[attr-defined]
+RESPONSES: Table = SurveyResponse.__table__  # type: ignore[attr-defined]
+SURVEY_ANSWERS: Table = SurveyAnswer.__table__  # type: ignore[attr-defined]
+
+CASE_COLUMNS = (
+    "id",
+    "inspection_id",
+    *CASE_ATTRIBUTES,
+    "in_scope",
+    "revision",
+    "created_at",
+    "updated_at",
+)
+ANSWER_COLUMNS = ("case_id", "question_code", "value", "sufficient")
+RESPONSE_COLUMNS = ("id", "inspection_id", "created_at")
+SURVEY_ANSWER_COLUMNS = ("response_id", "question_code", "value", "sufficient")
+TIMES = (date, datetime)
+
+# (question position, value, sufficient): positions index the importer's question list.
+AnswerTuple = tuple[int, str, bool | None]
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """One checked case row as parked in the spool."""
+
+    case_id: str
+    is_new: bool
+    attributes: tuple[Any, ...]  # in CASE_ATTRIBUTES order
+    in_scope: bool
+    answers: tuple[AnswerTuple, ...]
+
+
+def bulk_insert(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Many rows into one table, in the connection's current transaction."""
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    # SQLAlchemy's per-row parameter processing costs more than SQLite's own inserts: the
+    # driver gets plain tuples, dates and times in the text form SQLAlchemy stores.
+    temporal = [at for at, name in enumerate(columns) if _is_temporal(table, name)]
+    if temporal:
+        rows = [_as_sqlite_text(row, temporal) for row in rows]
+    marks = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", list(rows)
+    )
+
+
+def _is_temporal(table: Table, name: str) -> bool:
+    kind = table.c[name].type
+    return getattr(kind, "impl", kind).python_type in TIMES
+
+
+def _as_sqlite_text(row: tuple[Any, ...], temporal: list[int]) -> tuple[Any, ...]:
+    values = list(row)
+    for at in temporal:
+        value = values[at]
+        if isinstance(value, datetime):
+            values[at] = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        elif isinstance(value, date):
+            values[at] = value.isoformat()
+    return tuple(values)
+
+
+def write_case_batch(
+    connection: Connection,
+    inspection_id: str,
+    records: Sequence[CaseRecord],
+    questions: Sequence[str],
+    now: datetime,
+) -> None:
+    """New cases inserted, existing ones replaced (attributes and answers), then all answers."""
+    created = [
+        (r.case_id, inspection_id, *r.attributes, r.in_scope, 1, now, now)
+        for r in records
+        if r.is_new
+    ]
+    bulk_insert(connection, CASES, CASE_COLUMNS, created)
+    replaced = [r for r in records if not r.is_new]
+    if replaced:
+        _replace_cases(connection, replaced, now)
+    answers = [
+        (r.case_id, questions[position], value, sufficient)
+        for r in records
+        for position, value, sufficient in r.answers
+    ]
+    bulk_insert(connection, ANSWERS, ANSWER_COLUMNS, answers)
+
+
+def _replace_cases(connection: Connection, records: Sequence[CaseRecord], now: datetime) -> None:
+    # The SET clause takes the columns named in the parameters; the key is bound apart.
+    statement = (
+        update(CASES)
+        .where(CASES.c.id == bindparam("replaced_id"))
+        .values(revision=CASES.c.revision + 1)
+    )
+    connection.execute(
+        statement,
+        [
+            {
+                "replaced_id": r.case_id,
+                **dict(zip(CASE_ATTRIBUTES, r.attributes, strict=True)),
+                "in_scope": r.in_scope,
+                "updated_at": now,
+            }
+            for r in records
+        ],
+    )
+    ids = [r.case_id for r in records]
+    connection.execute(delete(ANSWERS).where(ANSWERS.c.case_id.in_(ids)))
+
+
+def write_survey_batch(
+    connection: Connection,
+    inspection_id: str,
+    records: Sequence[tuple[str, tuple[AnswerTuple, ...]]],
+    questions: Sequence[str],
+    now: datetime,
+) -> None:
+    """Anonymous responses and their answers."""
+    bulk_insert(
+        connection,
+        RESPONSES,
+        RESPONSE_COLUMNS,
+        [(response_id, inspection_id, now) for response_id, _ in records],
+    )
+    answers = [
+        (response_id, questions[position], value, sufficient)
+        for response_id, answers in records
+        for position, value, sufficient in answers
+    ]
+    bulk_insert(connection, SURVEY_ANSWERS, SURVEY_ANSWER_COLUMNS, answers)

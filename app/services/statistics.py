@@ -1,0 +1,129 @@
+"""Plain statistics for scores: percents, Wilson intervals, z-tests, means and rating bands.
+
+Figures are rounded half up to one decimal (12.25 -> 12.3), as the published tables are,
+not with Python's round(), which rounds exact halves to even. Where the inputs are counts
+the rounding is done on the exact Decimal quotient; where they are floats, on their
+shortest repr, so 12.55 rounds to 12.6 although the binary float is a hair below it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Protocol
+
+# A percent on fewer relevant cases than this is flagged as resting on a low base.
+LOW_BASE = 5
+# The two-sided 95% quantile of the standard normal distribution.
+Z95 = 1.959963984540054
+_TENTH = Decimal("0.1")
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+def _tenths(value: Decimal) -> float:
+    return float(value.quantize(_TENTH, rounding=ROUND_HALF_UP))
+
+
+def round1(value: float | None) -> float | None:
+    """One decimal, halves rounded up, as the published tables do; None stays None."""
+    return None if value is None else _tenths(_decimal(value))
+
+
+def percent(yes: int, relevant: int) -> float | None:
+    """100 * yes / relevant to one decimal; None when nothing was relevant."""
+    if relevant <= 0:
+        return None
+    return _tenths(Decimal(100 * yes) / Decimal(relevant))
+
+
+def wilson_interval(yes: int, relevant: int, z: float = Z95) -> list[float] | None:
+    """The Wilson score interval for yes / relevant as [low, high] percents; None without a base."""
+    # A list, not a tuple: it is served as the JSON array `ci95` and compared as one.
+    if relevant <= 0:
+        return None
+    p = yes / relevant
+    z2 = z * z
+    denominator = 1 + z2 / relevant
+    centre = (p + z2 / (2 * relevant)) / denominator
+    half = z * math.sqrt(p * (1 - p) / relevant + z2 / (4 * relevant * relevant)) / denominator
+    # Clamp: at p = 0 or 1 rounding error can put a bound a hair outside [0, 1].
+    low, high = max(0.0, centre - half), min(1.0, centre + half)
+    return [_tenths(_decimal(100 * low)), _tenths(_decimal(100 * high))]
+
+
+def two_proportion_p_value(
+    yes_a: int, relevant_a: int, yes_b: int, relevant_b: int
+) -> float | None:
+    """Two-sided p-value of the pooled two-proportion z-test; None when a side has no base."""
+    if relevant_a <= 0 or relevant_b <= 0:
+        return None
+    pooled = (yes_a + yes_b) / (relevant_a + relevant_b)
+    variance = pooled * (1 - pooled) * (1 / relevant_a + 1 / relevant_b)
+    if variance == 0:
+        # Both sides all yes or all no: the proportions are identical.
+        return 1.0
+    z = (yes_a / relevant_a - yes_b / relevant_b) / math.sqrt(variance)
+    # Four significant figures, not four decimals: a p-value of 6e-05 must not read as 0.
+    return float(f"{math.erfc(abs(z) / math.sqrt(2)):.4g}")
+
+
+def difference_points(percent_a: float | None, percent_b: float | None) -> float | None:
+    """percent_a - percent_b in percentage points, to one decimal; None if either is None."""
+    if percent_a is None or percent_b is None:
+        return None
+    # Decimal subtraction of the shown figures, so 66.7 - 33.3 is 33.4 and not 33.400000000000006.
+    return _tenths(_decimal(percent_a) - _decimal(percent_b))
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """Unweighted mean of the values that are not None, to one decimal; None if there are none."""
+    present = [_decimal(value) for value in values if value is not None]
+    if not present:
+        return None
+    return _tenths(sum(present, Decimal(0)) / len(present))
+
+
+def lowest(values: Iterable[float | None]) -> float | None:
+    """The smallest value that is not None; None if there are none."""
+    present = [value for value in values if value is not None]
+    return min(present) if present else None
+
+
+class Band(Protocol):
+    """A rating band as a framework document defines it (e.g. RatingBand)."""
+
+    # Read-only members, so frozen models such as RatingBand match too.
+    @property
+    def min(self) -> float: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+BandLike = tuple[float, str] | Mapping[str, Any] | Band
+
+
+def _floor_and_label(band: BandLike) -> tuple[float, str]:
+    if isinstance(band, tuple):
+        return band
+    if isinstance(band, Mapping):
+        return band["min"], band["label"]
+    return band.min, band.label
+
+
+def rating_band(value: float | None, bands: Sequence[BandLike]) -> str | None:
+    """The label of the highest band whose min the value reaches; None below every band."""
+    if value is None:
+        return None
+    # Highest minimum first, whatever order the framework lists its bands in.
+    ordered = sorted((_floor_and_label(band) for band in bands), key=lambda b: -b[0])
+    return next((label for floor, label in ordered if value >= floor), None)
+
+
+def is_low_base(relevant: int) -> bool:
+    """Whether a percent rests on fewer relevant cases than LOW_BASE."""
+    return relevant < LOW_BASE

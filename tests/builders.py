@@ -1,0 +1,80 @@
+"""Small builders for test data, going through the same rules as the API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.models import Answer, Case, Framework, Inspection, Trust
+from app.models.inspection import InspectionStatus
+from app.services import frameworks
+from app.services.case_rules import check_case
+
+
+def all_trusts(session: Session) -> set[str]:
+    return set(session.exec(select(Trust.code)).all())
+
+
+def make_inspection(
+    session: Session,
+    *,
+    establishment: str | None = "durham",
+    trust: str | None = None,
+    programme: str = "pomi",
+    framework: str = "omi-custody-2011",
+    status: InspectionStatus = InspectionStatus.fieldwork,
+    fieldwork_start: date = date(2011, 9, 12),
+    recommendations: list[str] | None = None,
+) -> Inspection:
+    inspection = Inspection(
+        programme_code=programme,
+        framework_id=frameworks.get(session, framework).id,
+        establishment_code=establishment,
+        trust_code=trust,
+        status=status,
+        fieldwork_start=fieldwork_start,
+        recommendations=recommendations or [],
+    )
+    session.add(inspection)
+    session.flush()
+    return inspection
+
+
+BASE_CASE: dict[str, Any] = {
+    "home_trust": "durham-tees-valley",
+    "sex": "male",
+    "age_at_sentence": 30,
+    "sentence_type": "determinate",
+    "sentence_months": 48,
+    "rosh": "high",
+    "mappa_level": 0,
+    "ppo": False,
+    "sentence_date": "2010-06-01",
+}
+
+
+def make_case(
+    session: Session,
+    inspection: Inspection,
+    case_ref: str,
+    answers: dict[str, str] | None = None,
+    **attributes: Any,
+) -> Case:
+    """A valid case; raises if the attributes or answers break the rules."""
+    framework = session.get(Framework, inspection.framework_id)
+    checked = check_case(
+        {**BASE_CASE, "case_ref": case_ref, **attributes, "answers": answers or {}},
+        frameworks.index_of(framework),
+        all_trusts(session),
+    )
+    if checked.faults:
+        raise ValueError(f"invalid test case: {checked.faults}")
+    case = Case(inspection_id=inspection.id, in_scope=checked.in_scope, **checked.attributes)
+    session.add(case)
+    session.flush()
+    for code, (value, sufficient) in checked.answers.items():
+        session.add(Answer(case_id=case.id, question_code=code, value=value, sufficient=sufficient))
+    session.flush()
+    return case

@@ -1,0 +1,366 @@
+"""Tokens: both grants, refused credentials, the login throttle, and tokens refused on use.
+
+tests/security/test_tokens.py adds algorithm confusion, not-yet-valid, oversized and
+garbage tokens and a burst of parallel guesses.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi.testclient import TestClient
+from jose import jwt
+
+from app import security
+from app.config import get_settings
+from app.services.accounts import create_client, create_user
+from tests.tokens import b64url, claims_for
+
+TOKEN = "/api/v1/auth/token"
+PROTECTED = "/api/v1/frameworks"
+PASSWORD = "a-long-enough-password"
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD):
+    return client.post(
+        TOKEN, data={"grant_type": "password", "username": username, "password": password}
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def from_address(app, address: str) -> TestClient:
+    """A client whose requests come from another network address."""
+    return TestClient(app, raise_server_exceptions=False, client=(address, 50000))
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["type"].startswith("/problems/")
+    return body
+
+
+def assert_refused(response) -> None:
+    assert_problem(response, 401)
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.fixture
+def alice(session):
+    return create_user(session, "alice", PASSWORD, ["analyst"])
+
+
+@pytest.fixture
+def bob(session):
+    return create_user(session, "bob", PASSWORD, ["admin"])
+
+
+# --- grants -------------------------------------------------------------------------------
+
+
+def test_password_grant_gives_a_bearer_token_that_opens_the_api(client, alice):
+    response = login(client, "alice")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == get_settings().access_token_minutes * 60
+    claims = jwt.get_unverified_claims(body["access_token"])
+    assert claims["sub"] == f"user:{alice.id}" and claims["roles"] == ["analyst"]
+    assert claims["iss"] == get_settings().jwt_issuer
+    assert claims["aud"] == get_settings().jwt_audience
+    assert claims["exp"] - claims["iat"] == body["expires_in"]
+    assert client.get(PROTECTED, headers=bearer(body["access_token"])).status_code == 200
+
+
+def test_a_trust_token_carries_its_trust(client, session):
+    create_user(session, "dtv-system", PASSWORD, ["trust"], "durham-tees-valley")
+    token = login(client, "dtv-system").json()["access_token"]
+    claims = jwt.get_unverified_claims(token)
+    assert claims["roles"] == ["trust"] and claims["trust"] == "durham-tees-valley"
+
+
+def test_client_credentials_grant(client, session):
+    service, secret = create_client(session, "nightly-import", ["uploader"])
+    response = client.post(
+        TOKEN,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "nightly-import",
+            "client_secret": secret,
+        },
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    assert jwt.get_unverified_claims(token)["sub"] == f"client:{service.id}"
+    assert client.get(PROTECTED, headers=bearer(token)).status_code == 200
+
+
+def test_secrets_are_stored_hashed(session, alice):
+    service, secret = create_client(session, "hashed-client", ["uploader"])
+    assert PASSWORD not in alice.password_hash and alice.password_hash.startswith("$argon2")
+    assert secret not in service.secret_hash and service.secret_hash.startswith("$argon2")
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"grant_type": "password", "username": "alice", "password": "not-the-password"},
+        {"grant_type": "password", "username": "nobody", "password": PASSWORD},
+        {"grant_type": "client_credentials", "client_id": "nightly", "client_secret": "wrong"},
+        {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "wrong"},
+    ],
+    ids=["bad-password", "unknown-user", "bad-secret", "unknown-client"],
+)
+def test_bad_credentials_are_a_401_problem(client, session, alice, form):
+    create_client(session, "nightly", ["uploader"])
+    body = assert_problem(client.post(TOKEN, data=form), 401)
+    assert body["detail"] == "the credentials are not valid"
+    assert "access_token" not in body
+
+
+def test_a_disabled_account_cannot_log_in(client, session, alice):
+    alice.disabled = True
+    session.add(alice)
+    session.flush()
+    assert_problem(login(client, "alice"), 401)
+
+
+def test_a_disabled_client_cannot_get_a_token(client, session):
+    service, secret = create_client(session, "retired", ["uploader"])
+    service.disabled = True
+    session.add(service)
+    session.flush()
+    form = {"grant_type": "client_credentials", "client_id": "retired", "client_secret": secret}
+    assert_problem(client.post(TOKEN, data=form), 401)
+
+
+def test_missing_fields_and_unknown_grants_are_located_422s(client):
+    body = assert_problem(client.post(TOKEN, data={"grant_type": "password"}), 422)
+    assert {tuple(error["loc"]) for error in body["errors"]} == {
+        ("body", "username"),
+        ("body", "password"),
+    }
+    body = assert_problem(client.post(TOKEN, data={"grant_type": "implicit"}), 422)
+    assert body["errors"][0]["loc"] == ["body", "grant_type"]
+
+
+# --- the login throttle -------------------------------------------------------------------
+
+
+def test_failures_per_account_are_throttled_whatever_the_address(app, alice, bob):
+    limit = get_settings().login_max_failures
+    for number in range(limit):
+        guess = login(from_address(app, f"10.0.0.{number + 1}"), "alice", "wrong-password")
+        assert guess.status_code == 401
+    refused = login(from_address(app, "10.0.1.1"), "alice")  # even the right password
+    assert_problem(refused, 429)
+    assert 0 < int(refused.headers["retry-after"]) <= get_settings().login_window_seconds
+    # Another account from another address is not held back.
+    assert login(from_address(app, "10.0.2.1"), "bob").status_code == 200
+
+
+def test_failures_per_address_are_throttled_across_usernames(app, alice, bob):
+    limit = get_settings().login_max_failures
+    guesser = from_address(app, "192.0.2.7")
+    for number in range(limit):
+        assert login(guesser, f"user{number}", "wrong-password").status_code == 401
+    refused = login(guesser, "alice")
+    assert_problem(refused, 429)
+    assert int(refused.headers["retry-after"]) > 0
+    assert login(from_address(app, "198.51.100.9"), "bob").status_code == 200
+
+
+def test_a_successful_login_clears_the_accounts_failures(app, alice):
+    limit = get_settings().login_max_failures
+    caller = from_address(app, "203.0.113.5")
+    other = from_address(app, "203.0.113.6")
+    for _ in range(limit - 1):
+        assert login(caller, "alice", "wrong-password").status_code == 401
+    assert login(other, "alice").status_code == 200
+    # The account starts afresh; the address that guessed keeps its count.
+    assert login(other, "alice", "wrong-password").status_code == 401
+    assert login(other, "alice").status_code == 200
+
+
+# --- tokens refused on use ----------------------------------------------------------------
+
+
+def signed(claims: dict[str, object], key: str | None = None, algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, key or get_settings().jwt_secret, algorithm=algorithm)
+
+
+@pytest.fixture
+def subject(bob) -> str:
+    return f"user:{bob.id}"
+
+
+def test_the_control_token_is_accepted(client, subject):
+    assert client.get(PROTECTED, headers=bearer(signed(claims_for(subject)))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Basic Ym9iOnBhc3N3b3Jk"}, {"Authorization": "Bearer"}],
+    ids=["no-header", "basic-scheme", "empty-bearer"],
+)
+def test_a_request_without_a_bearer_token_is_refused(client, headers):
+    assert_refused(client.get(PROTECTED, headers=headers))
+
+
+def test_a_token_under_another_scheme_is_refused(client, subject):
+    token = signed(claims_for(subject))
+    assert_refused(client.get(PROTECTED, headers={"Authorization": f"Token {token}"}))
+
+
+def test_an_unsigned_alg_none_token_is_refused(client, subject):
+    header = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    payload = b64url(json.dumps(claims_for(subject)).encode())
+    for token in (f"{header}.{payload}.", f"{header}.{payload}"):
+        assert_refused(client.get(PROTECTED, headers=bearer(token)))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"aud": "another-api"},
+        {"iss": "another-issuer"},
+        {
+            "iat": int(time.time()) - 7200,
+            "nbf": int(time.time()) - 7200,
+            "exp": int(time.time()) - 60,
+        },
+        {"exp": None},
+        {"iat": None},
+        {"sub": None},
+    ],
+    ids=["wrong-audience", "wrong-issuer", "expired", "no-exp", "no-iat", "no-sub"],
+)
+def test_a_token_with_bad_claims_is_refused(client, subject, changes):
+    assert_refused(client.get(PROTECTED, headers=bearer(signed(claims_for(subject, **changes)))))
+
+
+def test_a_token_signed_with_another_key_is_refused(client, subject):
+    token = signed(claims_for(subject), key="another-secret-of-sufficient-length-0123456789")
+    assert_refused(client.get(PROTECTED, headers=bearer(token)))
+
+
+def test_an_rs256_token_is_refused_while_the_service_uses_hs256(client, subject, rsa_pair):
+    private, _ = rsa_pair
+    token = signed(claims_for(subject), key=private, algorithm="RS256")
+    assert_refused(client.get(PROTECTED, headers=bearer(token)))
+
+
+def test_a_tampered_claim_breaks_the_signature(client, alice):
+    token = login(client, "alice").json()["access_token"]
+    header, _payload, signature = token.split(".")
+    claims = jwt.get_unverified_claims(token)
+    assert client.get(PROTECTED, headers=bearer(token)).status_code == 200
+    claims["roles"] = ["admin"]
+    forged = f"{header}.{b64url(json.dumps(claims).encode())}.{signature}"
+    assert_refused(client.get("/api/v1/audit-events", headers=bearer(forged)))
+    assert_refused(client.get(PROTECTED, headers=bearer(forged)))
+
+
+def test_roles_come_from_the_account_at_each_request(client, session, bob):
+    token = login(client, "bob").json()["access_token"]
+    assert client.get("/api/v1/audit-events", headers=bearer(token)).status_code == 200
+    bob.roles = ["analyst"]
+    session.add(bob)
+    session.flush()
+    # The token still says admin; the account no longer does, and the account decides.
+    assert_problem(client.get("/api/v1/audit-events", headers=bearer(token)), 404)
+    assert client.get(PROTECTED, headers=bearer(token)).status_code == 200
+
+
+def test_a_disabled_accounts_unexpired_token_is_refused(client, session, alice):
+    token = login(client, "alice").json()["access_token"]
+    alice.disabled = True
+    session.add(alice)
+    session.flush()
+    assert_refused(client.get(PROTECTED, headers=bearer(token)))
+
+
+def test_a_deleted_accounts_unexpired_token_is_refused(client, session, alice):
+    token = login(client, "alice").json()["access_token"]
+    session.delete(alice)
+    session.flush()
+    assert_refused(client.get(PROTECTED, headers=bearer(token)))
+
+
+def test_an_oversized_token_is_refused(client, subject):
+    token = signed(claims_for(subject, padding="x" * 5000))
+    assert_refused(client.get(PROTECTED, headers=bearer(token)))
+
+
+# --- RS256 --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rsa_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+@pytest.fixture
+def rs256(monkeypatch, rsa_pair) -> Iterator[tuple[str, str]]:
+    private, public = rsa_pair
+    monkeypatch.setenv("JWT_PRIVATE_KEY", private)
+    monkeypatch.setenv("JWT_PUBLIC_KEY", public)
+    get_settings.cache_clear()
+    security._keys_for.cache_clear()
+    yield rsa_pair
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    security._keys_for.cache_clear()
+
+
+def test_rs256_tokens_are_issued_and_accepted_when_a_key_pair_is_configured(client, alice, rs256):
+    token = login(client, "alice").json()["access_token"]
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    _, public = rs256
+    assert jwt.decode(token, public, algorithms=["RS256"], audience=get_settings().jwt_audience)
+    assert client.get(PROTECTED, headers=bearer(token)).status_code == 200
+
+
+def test_hs256_tokens_are_refused_when_a_key_pair_is_configured(client, subject, rs256):
+    token = signed(claims_for(subject), key=get_settings().jwt_secret)
+    assert_refused(client.get(PROTECTED, headers=bearer(token)))
+
+
+def test_a_key_pair_may_be_given_as_file_paths(client, alice, rs256, monkeypatch, tmp_path):
+    private, public = rs256
+    (tmp_path / "private.pem").write_text(private)
+    (tmp_path / "public.pem").write_text(public)
+    monkeypatch.setenv("JWT_PRIVATE_KEY", str(tmp_path / "private.pem"))
+    monkeypatch.setenv("JWT_PUBLIC_KEY", str(tmp_path / "public.pem"))
+    get_settings.cache_clear()
+    token = login(client, "alice").json()["access_token"]
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    assert client.get(PROTECTED, headers=bearer(token)).status_code == 200
+
+
+def test_a_verify_only_service_accepts_tokens(client, subject, rs256, monkeypatch):
+    private, _ = rs256
+    monkeypatch.delenv("JWT_PRIVATE_KEY")
+    get_settings.cache_clear()
+    token = signed(claims_for(subject), key=private, algorithm="RS256")
+    assert client.get(PROTECTED, headers=bearer(token)).status_code == 200
