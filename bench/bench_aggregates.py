@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         seeded = seed(args.cases, args.cases_per_inspection, FRAMEWORK, csv_path)
         print(
             f"seeded {seeded.cases:,} cases, {seeded.answers:,} answers, "
-            f"{seeded.inspections} inspections in {time.perf_counter() - started:.1f} s"
+            f"{seeded.inspections} inspections in {time.perf_counter() - started:.1f} s "
+            f"(counting them into answer_tally: {seeded.tally_seconds:.1f} s)"
         )
         run(args.repeat, seeded.framework_id, seeded.cases, csv_path)
     return 0

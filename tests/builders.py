@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.models import Answer, Case, Framework, Inspection, Trust
 from app.models.inspection import InspectionStatus
-from app.services import frameworks
+from app.services import answer_tally, frameworks
 from app.services.case_rules import check_case
 
 
@@ -76,5 +76,5 @@ def make_case(
     session.flush()
     for code, (value, sufficient) in checked.answers.items():
         session.add(Answer(case_id=case.id, question_code=code, value=value, sufficient=sufficient))
-    session.flush()
+    answer_tally.refresh(session, inspection.id)
     return case

@@ -12,10 +12,12 @@ from app.models.inspection import Inspection
 from app.models.letter import FindingsLetter
 from app.models.reference import Establishment, Programme, Region, Trust
 from app.models.survey import SurveyAnswer, SurveyResponse
+from app.models.tally import AnswerTally
 from app.models.webhook import TrustWebhook
 
 __all__ = [
     "Answer",
+    "AnswerTally",
     "AuditEvent",
     "Case",
     "CaseImport",

@@ -89,8 +89,7 @@ def update_case(
     case_id: str, body: CaseBody, request: Request, session: SessionDep, principal: WriteCases
 ) -> Response:
     """Change attributes or answers (a null answer clears it); honours If-Match."""
-    case = cases.get(session, case_id, for_update=True)
-    inspection = inspections.get(session, case.inspection_id)
+    case, inspection = cases.get_for_write(session, case_id)
     require_match(
         request, cases.to_read(case, cases.answers_of(session, [case.id])[case.id], inspection)
     )
@@ -108,8 +107,7 @@ def delete_case(
     case_id: str, request: Request, session: SessionDep, principal: WriteCases
 ) -> Response:
     """Remove a case and its answers from the sample."""
-    case = cases.get(session, case_id, for_update=True)
-    inspection = inspections.get(session, case.inspection_id)
+    case, inspection = cases.get_for_write(session, case_id)
     require_match(
         request, cases.to_read(case, cases.answers_of(session, [case.id])[case.id], inspection)
     )

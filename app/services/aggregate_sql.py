@@ -3,7 +3,9 @@
 The database does the counting: one statement groups the answers by group, inspection,
 question and value, then pools them per question and averages the per-inspection percents
 (the grouped answers are a CTE referenced twice, materialised once). Python only shapes
-the few grouped rows that come back.
+the few grouped rows that come back. Case answers are counted from answer_tally, which
+already holds them grouped by inspection, home trust, scope, question and value; survey
+answers, far fewer, are counted from their own table.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import (
     Answer,
+    AnswerTally,
     Case,
     Establishment,
     Framework,
@@ -203,27 +206,12 @@ def counts_statement(
     kind 1: pooled counts per group, question and value; kind 2 (with_mean): per group and
     question, the unweighted mean of the inspections' percents and how many had one.
     """
-    answer, subject = source.answer, source.subject
-    keys = _group_key(matching, group_by)
-    yes, no = yes_no_sums(answer.sufficient)
     per = (
-        select(
-            *[key.label("g") for key in keys],
-            subject.inspection_id.label("insp"),
-            answer.question_code.label("q"),
-            answer.value.label("v"),
-            func.count().label("n"),
-            yes.label("y"),
-            no.label("f"),
-        )
-        .select_from(answer)
-        .join(subject, subject.id == source.owner)
-        .join(matching, matching.c.id == subject.inspection_id)
-        .where(*_subject_filters(source, filters))
-        .group_by(*keys, subject.inspection_id, answer.question_code, answer.value)
-        .cte("per")
-    )
-    group = [per.c.g] if keys else []
+        _tallied_case_answers(matching, group_by, filters)
+        if source is CASES
+        else _counted_answers(source, matching, group_by, filters)
+    ).cte("per")
+    group = [per.c.g] if group_by is not None else []
     pooled = select(
         literal_column("1").label("kind"),
         *group,
@@ -244,7 +232,7 @@ def counts_statement(
     )
     relevant = by_inspection.c.y + by_inspection.c.f
     share = case((relevant > 0, cast(by_inspection.c.y, Float) * 100.0 / relevant))
-    inner_group = [by_inspection.c.g] if keys else []
+    inner_group = [by_inspection.c.g] if group_by is not None else []
     means = select(
         literal_column("2").label("kind"),
         *inner_group,
@@ -257,6 +245,59 @@ def counts_statement(
         func.count(share).label("k"),
     ).group_by(*inner_group, by_inspection.c.q)
     return union_all(pooled, means)  # type: ignore[return-value]
+
+
+def _tallied_case_answers(
+    matching: Subquery, group_by: GroupBy | None, filters: AggregateFilters
+) -> Select[Any]:
+    """Rows (g, insp, q, v, n, y, f) of case answers, summed from answer_tally."""
+    tally = AnswerTally
+    keys = [tally.home_trust] if group_by is GroupBy.trust else _group_key(matching, group_by)
+    where: list[Any] = []
+    if filters.trust is not None:
+        where.append(tally.home_trust == filters.trust)
+    if filters.in_scope is not None:
+        where.append(col(tally.in_scope).is_(filters.in_scope))
+    return (
+        select(
+            *[key.label("g") for key in keys],
+            col(tally.inspection_id).label("insp"),
+            col(tally.question_code).label("q"),
+            col(tally.value).label("v"),
+            func.sum(tally.answer_count).label("n"),
+            func.sum(tally.yes_count).label("y"),
+            func.sum(tally.no_count).label("f"),
+        )
+        .select_from(tally)
+        .join(matching, matching.c.id == tally.inspection_id)
+        .where(*where)
+        .group_by(*keys, tally.inspection_id, tally.question_code, tally.value)
+    )
+
+
+def _counted_answers(
+    source: Source, matching: Subquery, group_by: GroupBy | None, filters: AggregateFilters
+) -> Select[Any]:
+    """Rows (g, insp, q, v, n, y, f) counted from an answer table."""
+    answer, subject = source.answer, source.subject
+    keys = _group_key(matching, group_by)
+    yes, no = yes_no_sums(answer.sufficient)
+    return (
+        select(
+            *[key.label("g") for key in keys],
+            subject.inspection_id.label("insp"),
+            answer.question_code.label("q"),
+            answer.value.label("v"),
+            func.count().label("n"),
+            yes.label("y"),
+            no.label("f"),
+        )
+        .select_from(answer)
+        .join(subject, subject.id == source.owner)
+        .join(matching, matching.c.id == subject.inspection_id)
+        .where(*_subject_filters(source, filters))
+        .group_by(*keys, subject.inspection_id, answer.question_code, answer.value)
+    )
 
 
 def run_counts(

@@ -11,7 +11,7 @@ from app.models import Case, Inspection, new_id, utcnow
 from app.models.case import CASE_ATTRIBUTES
 from app.models.framework import Subject
 from app.models.imports import ImportKind
-from app.services import import_writer
+from app.services import answer_tally, import_writer
 from app.services.bulk_import import Counts, FaultLog, ImportMode, header_faults, row_fits
 from app.services.case_rules import REQUIRED, CheckedCase, check_case
 from app.services.cases import framework_index, trust_codes
@@ -174,12 +174,14 @@ class CaseImporter:
     # ---- pass two: write ----------------------------------------------------------------
 
     def write(self, spool: Spool) -> None:
+        answer_tally.lock_for_case_writes(self.session, self.inspection.id)
         connection = self.session.connection()
         now = utcnow().replace(tzinfo=None)
         for batch in spool.batches(WRITE_BATCH):
             import_writer.write_case_batch(
                 connection, self.inspection.id, batch, self.questions, now
             )
+        answer_tally.refresh(self.session, self.inspection.id)
 
 
 def _valid_ref(checked: CheckedCase) -> str | None:

@@ -14,9 +14,8 @@ from app.http import Page
 from app.models import Answer, Case, Framework, Inspection, Trust, utcnow
 from app.models.case import CASE_ATTRIBUTES, CaseRead
 from app.permissions import Principal
-from app.services import audit, frameworks
+from app.services import answer_tally, audit, frameworks, inspections
 from app.services.case_rules import CheckedCase, Fault, check_case, scope_of
-from app.services.inspections import ensure_writable
 from app.services.national_standards import national_standards
 
 
@@ -38,6 +37,13 @@ def get(session: Session, case_id: str, *, for_update: bool = False) -> Case:
     if case is None:
         raise NotFound("no such case")
     return case
+
+
+def get_for_write(session: Session, case_id: str) -> tuple[Case, Inspection]:
+    """The case, locked, and its inspection, locked first: the order every case writer keeps."""
+    inspection = inspections.get(session, get(session, case_id).inspection_id)
+    answer_tally.lock_for_case_writes(session, inspection.id)
+    return get(session, case_id, for_update=True), inspection
 
 
 def answers_of(session: Session, case_ids: Sequence[str]) -> dict[str, dict[str, str]]:
@@ -144,13 +150,15 @@ def _write_answers(
 def create(
     session: Session, principal: Principal, inspection: Inspection, raw: Mapping[str, Any]
 ) -> CaseRead:
-    ensure_writable(inspection)
+    inspections.ensure_writable(inspection)
+    answer_tally.lock_for_case_writes(session, inspection.id)
     checked = check_case(raw, framework_index(session, inspection), trust_codes(session))
     _checked_or_raise(session, raw, checked, inspection, None)
     case = Case(inspection_id=inspection.id, in_scope=checked.in_scope, **checked.attributes)
     session.add(case)
     session.flush()
     _write_answers(session, case, checked.answers)
+    answer_tally.refresh(session, inspection.id)
     answers = {code: value for code, (value, _) in checked.answers.items()}
     read = to_read(case, answers, inspection)
     audit.record(
@@ -172,7 +180,7 @@ def update(
     inspection: Inspection,
     raw: Mapping[str, Any],
 ) -> CaseRead:
-    ensure_writable(inspection)
+    inspections.ensure_writable(inspection)
     current_answers = answers_of(session, [case.id])[case.id]
     before = to_read(case, current_answers, inspection)
     checked = check_case(
@@ -190,6 +198,7 @@ def update(
     case.updated_at = utcnow()
     session.add(case)
     _write_answers(session, case, checked.answers)
+    answer_tally.refresh(session, inspection.id)
     after = to_read(case, {code: value for code, (value, _) in checked.answers.items()}, inspection)
     changed = [
         name
@@ -209,10 +218,10 @@ def update(
 
 
 def remove(session: Session, principal: Principal, case: Case, inspection: Inspection) -> None:
-    ensure_writable(inspection)
+    inspections.ensure_writable(inspection)
     before = to_read(case, answers_of(session, [case.id])[case.id], inspection)
     session.delete(case)
-    session.flush()
+    answer_tally.refresh(session, inspection.id)
     audit.record(
         session,
         principal,

@@ -17,7 +17,7 @@ from app.models import Case, Inspection, utcnow
 from app.models.case import CASE_ATTRIBUTES
 from app.models.inspection import InspectionStatus
 from app.permissions import Principal
-from app.services import audit, sampling
+from app.services import answer_tally, audit, sampling
 from app.services.case_rules import check_case
 from app.services.cases import framework_index, trust_codes
 from app.services.inspections import ensure_writable, lock
@@ -129,6 +129,7 @@ def draw_sample(
         session.exec(delete(Case).where(col(Case.inspection_id) == inspection.id))  # type: ignore[call-overload]
     for person in case_sample:
         session.add(Case(inspection_id=inspection.id, **person))
+    answer_tally.refresh(session, inspection.id)
     before = inspection.sample
     result = SampleResult(
         seed=seed,
