@@ -31,6 +31,7 @@ from app.routers import (
     survey,
     webhooks,
 )
+from app.services.scores_cache import ScoresCache
 
 log = logging.getLogger("omi")
 
@@ -81,6 +82,7 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
     )
+    app.state.scores_cache = ScoresCache()
     error_handlers.install(app)
     generate_openapi = app.openapi
     app.openapi = lambda: declare_problem_media_type(generate_openapi())  # type: ignore[method-assign]

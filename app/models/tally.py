@@ -7,9 +7,9 @@ from sqlmodel import Field, SQLModel
 
 
 class AnswerTally(SQLModel, table=True):
-    """How many of an inspection's case answers have one value, by the cases' home trust and
-    scope: the finest split aggregates filter or group by. Rebuilt for the inspection in the
-    transaction of every write to its cases (app/services/answer_tally.py)."""
+    """How many of an inspection's case answers have one value, split by the cases' scope (the
+    published figures are of in-scope cases). Rebuilt for the inspection in the transaction
+    of every write to its cases (app/services/answer_tally.py)."""
 
     __tablename__ = "answer_tally"
 
@@ -18,7 +18,6 @@ class AnswerTally(SQLModel, table=True):
             String(32), ForeignKey("inspection.id", ondelete="CASCADE"), primary_key=True
         )
     )
-    home_trust: str = Field(primary_key=True, max_length=64)
     in_scope: bool = Field(primary_key=True)
     question_code: str = Field(primary_key=True, max_length=64)
     value: str = Field(primary_key=True, max_length=64)

@@ -3,9 +3,10 @@
 The database does the counting: one statement groups the answers by group, inspection,
 question and value, then pools them per question and averages the per-inspection percents
 (the grouped answers are a CTE referenced twice, materialised once). Python only shapes
-the few grouped rows that come back. Case answers are counted from answer_tally, which
-already holds them grouped by inspection, home trust, scope, question and value; survey
-answers, far fewer, are counted from their own table.
+the few grouped rows that come back. Case answers are summed from answer_tally, which
+already holds them grouped by inspection, scope, question and value, unless the cases'
+home trust matters (a trust filter or group); then they are counted from their own table,
+as survey answers always are.
 """
 
 from __future__ import annotations
@@ -206,9 +207,10 @@ def counts_statement(
     kind 1: pooled counts per group, question and value; kind 2 (with_mean): per group and
     question, the unweighted mean of the inspections' percents and how many had one.
     """
+    tallied = source is CASES and group_by is not GroupBy.trust and filters.trust is None
     per = (
         _tallied_case_answers(matching, group_by, filters)
-        if source is CASES
+        if tallied
         else _counted_answers(source, matching, group_by, filters)
     ).cte("per")
     group = [per.c.g] if group_by is not None else []
@@ -252,10 +254,8 @@ def _tallied_case_answers(
 ) -> Select[Any]:
     """Rows (g, insp, q, v, n, y, f) of case answers, summed from answer_tally."""
     tally = AnswerTally
-    keys = [tally.home_trust] if group_by is GroupBy.trust else _group_key(matching, group_by)
+    keys = _group_key(matching, group_by)
     where: list[Any] = []
-    if filters.trust is not None:
-        where.append(tally.home_trust == filters.trust)
     if filters.in_scope is not None:
         where.append(col(tally.in_scope).is_(filters.in_scope))
     return (

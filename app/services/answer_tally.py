@@ -18,7 +18,6 @@ from app.services.scoring import yes_no_sums
 TALLY = AnswerTally.__table__  # type: ignore[attr-defined]
 COLUMNS = (
     "inspection_id",
-    "home_trust",
     "in_scope",
     "question_code",
     "value",
@@ -40,7 +39,7 @@ def lock_for_case_writes(session: Session, inspection_id: str) -> None:
 def counts_of(*where: Any) -> Select[Any]:
     """The tally's rows computed from the answers of the cases matching `where`."""
     yes, no = yes_no_sums(Answer.sufficient)
-    group = (Case.inspection_id, Case.home_trust, Case.in_scope, Answer.question_code, Answer.value)
+    group = (Case.inspection_id, Case.in_scope, Answer.question_code, Answer.value)
     return (
         select(*group, func.count(), yes, no)
         .select_from(Answer)

@@ -1,4 +1,4 @@
-"""answer tally: case answers counted per inspection, home trust, scope, question and value
+"""answer tally: case answers counted per inspection, scope, question and value
 
 Revision ID: 5f2d3c9a7b41
 Revises: c81e7836f78e
@@ -21,7 +21,6 @@ def upgrade() -> None:
     op.create_table(
         "answer_tally",
         sa.Column("inspection_id", sa.String(length=32), nullable=False),
-        sa.Column("home_trust", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("in_scope", sa.Boolean(), nullable=False),
         sa.Column("question_code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("value", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -36,7 +35,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint(
             "inspection_id",
-            "home_trust",
             "in_scope",
             "question_code",
             "value",
@@ -46,13 +44,13 @@ def upgrade() -> None:
     # Answers stored before this revision are counted once here; writes keep it since.
     op.execute(
         """
-        INSERT INTO answer_tally (inspection_id, home_trust, in_scope, question_code, value,
+        INSERT INTO answer_tally (inspection_id, in_scope, question_code, value,
                                   answer_count, yes_count, no_count)
-        SELECT c.inspection_id, c.home_trust, c.in_scope, a.question_code, a.value, count(*),
+        SELECT c.inspection_id, c.in_scope, a.question_code, a.value, count(*),
                sum(CASE WHEN a.sufficient THEN 1 ELSE 0 END),
                sum(CASE WHEN NOT a.sufficient THEN 1 ELSE 0 END)
         FROM answer a JOIN inspection_case c ON c.id = a.case_id
-        GROUP BY c.inspection_id, c.home_trust, c.in_scope, a.question_code, a.value
+        GROUP BY c.inspection_id, c.in_scope, a.question_code, a.value
         """
     )
 

@@ -372,3 +372,19 @@ def test_aggregates_per_role(client: TestClient, auth: Auth, session: Session, r
     else:
         assert response.status_code == 200
         assert rmp(response.json()["rows"][0]) == (1, 1, 100.0)
+
+
+def test_the_tally_and_the_answers_count_alike(client: TestClient, auth: Auth, estate: Estate):
+    """Pooled figures come from answer_tally, trust groups from the answers themselves: every
+    question's counts pooled equal the sum over the trusts."""
+    pooled = table(client, auth)["rows"][0]
+    by_trust = table(client, auth, group_by="trust")["rows"]
+    block = next(i for i in pooled["instruments"] if i["code"] == "case_file")
+    for question in block["questions"]:
+        summed = [
+            sum(q(row, question["code"])[field] for row in by_trust)
+            for field in ("yes", "no", "na", "relevant")
+        ]
+        wanted = [question[field] for field in ("yes", "no", "na", "relevant")]
+        assert summed == wanted, question["code"]
+    assert sum(q(row)["relevant"] for row in by_trust) == 12

@@ -1,0 +1,76 @@
+"""Rendered scores documents kept between reads while nothing under the inspection changed.
+
+A scores read is computed from the inspection's cases, answers, survey responses, evidence
+and judgements. Each read first takes their stamp: one statement of counts and latest
+write times, which moves on every insert, update or delete of those rows. A document is
+served from memory only when it was rendered under the same stamp, so no writer has to
+know about the cache and every worker process of the service keeps its own safely.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.models import Case, CriterionJudgement, EvidenceItem, Inspection, SurveyResponse
+
+# About 40 kB a document: a few hundred keep every inspection under way in a few MB.
+DEFAULT_ENTRIES = 256
+Stamp = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    stamp: Stamp
+    body: bytes
+    etag: str
+
+
+def stamp_of(session: Session, inspection: Inspection) -> Stamp:
+    """What the inspection's scores depend on, summarised as counts and latest write times."""
+
+    def summary(model: Any, written: Any) -> list[Any]:
+        of_inspection = model.inspection_id == inspection.id
+        return [
+            select(func.count()).select_from(model).where(of_inspection).scalar_subquery(),
+            select(func.max(written)).where(of_inspection).scalar_subquery(),
+        ]
+
+    row = session.exec(
+        select(
+            *summary(Case, Case.updated_at),
+            *summary(SurveyResponse, SurveyResponse.created_at),
+            *summary(EvidenceItem, EvidenceItem.updated_at),
+            *summary(CriterionJudgement, CriterionJudgement.updated_at),
+        )
+    ).one()
+    return (inspection.framework_id, inspection.revision, inspection.updated_at, *row)
+
+
+class ScoresCache:
+    """A bounded, thread-safe map of (inspection, filters) to the last rendered document."""
+
+    def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
+        self.entries = entries
+        self._documents: OrderedDict[Any, Rendered] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, stamp: Stamp) -> Rendered | None:
+        with self._lock:
+            rendered = self._documents.get(key)
+            if rendered is None or rendered.stamp != stamp:
+                return None
+            self._documents.move_to_end(key)
+            return rendered
+
+    def put(self, key: Any, rendered: Rendered) -> None:
+        with self._lock:
+            self._documents[key] = rendered
+            self._documents.move_to_end(key)
+            while len(self._documents) > self.entries:
+                self._documents.popitem(last=False)

@@ -1,0 +1,121 @@
+"""Scores reads are served from memory until something under the inspection changes."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from app.models.inspection import InspectionStatus
+from app.routers import scores as scores_router
+from tests.builders import make_inspection
+from tests.routers.evidence_support import ITEM
+from tests.routers.import_files import case_row, csv_bytes, post_import
+from tests.routers.support import CASE_BODY, headers, settle
+
+JUDGEMENT = {"judgement": "met", "narrative": "The unit met weekly."}
+
+
+@pytest.fixture
+def world(client, auth, session: Session, monkeypatch):
+    inspection = make_inspection(session, status=InspectionStatus.fieldwork)
+    admin = headers(session, auth, "admin")
+    settle(session)
+    computed: list[str] = []
+    real = scores_router.score_inspection
+
+    def counting(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        computed.append(args[1].id)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scores_router, "score_inspection", counting)
+    base = f"/api/v1/inspections/{inspection.id}"
+
+    def read(query: str = "") -> dict[str, Any]:
+        response = client.get(f"{base}/scores{query}", headers=admin)
+        assert response.status_code == 200, response.text
+        return {"body": response.json(), "etag": response.headers["etag"]}
+
+    return SimpleNamespace(client=client, admin=admin, base=base, read=read, computed=computed)
+
+
+def case_file_yes(document: dict[str, Any], code: str) -> int:
+    instrument = next(i for i in document["instruments"] if i["code"] == "case_file")
+    return next(q for q in instrument["questions"] if q["code"] == code)["yes"]
+
+
+def test_an_unchanged_inspection_is_computed_once_per_filter(world):
+    first, again = world.read(), world.read()
+    assert first == again and len(world.computed) == 1
+    world.read("?in_scope=true")
+    world.read("?in_scope=true")
+    assert len(world.computed) == 2
+
+
+def test_every_write_under_the_inspection_shows_in_the_next_read(world):
+    client, admin, base, read = world.client, world.admin, world.base, world.read
+    etags = [read()["etag"]]
+
+    def changed() -> dict[str, Any]:
+        document = read()
+        assert document["etag"] != etags[-1]
+        etags.append(document["etag"])
+        return document["body"]
+
+    made = client.post(f"{base}/cases", json=CASE_BODY, headers=admin)
+    assert made.status_code == 201
+    assert case_file_yes(changed(), "rmp_sufficient") == 1
+
+    case_url = f"/api/v1/cases/{made.json()['id']}"
+    patched = client.patch(case_url, json={"answers": {"rmp_sufficient": "no"}}, headers=admin)
+    assert patched.status_code == 200
+    assert case_file_yes(changed(), "rmp_sufficient") == 0
+
+    imported = post_import(client, base.rsplit("/", 1)[1], csv_bytes([case_row("C9")]), admin)
+    assert imported.status_code == 201
+    assert case_file_yes(changed(), "rmp_sufficient") == 1
+
+    survey = client.post(
+        f"{base}/survey-responses",
+        json={"answers": {"survey_has_sentence_plan": "yes"}},
+        headers=admin,
+    )
+    assert survey.status_code == 201
+    assert changed()["respondents"] == 1
+    deleted = client.delete(f"/api/v1/survey-responses/{survey.json()['id']}", headers=admin)
+    assert deleted.status_code == 204
+    assert changed()["respondents"] == 0
+
+    evidence = client.post(f"{base}/evidence", json=ITEM, headers=admin)
+    assert evidence.status_code == 201
+    coverage = {row["criterion"]: row for row in changed()["criteria_coverage"]}
+    assert coverage["4.4e"]["evidence_count"] == 1
+
+    judged = client.put(f"{base}/judgements/4.4e", json=JUDGEMENT, headers=admin)
+    assert judged.status_code in (200, 201), judged.text
+    coverage = {row["criterion"]: row for row in changed()["criteria_coverage"]}
+    assert coverage["4.4e"]["judgement"] == "met"
+
+    assert client.delete(case_url, headers=admin).status_code == 204
+    assert changed()["cases"] == 1
+
+
+def test_a_cached_document_still_answers_304_to_its_etag(world):
+    etag = world.read()["etag"]
+    response = world.client.get(
+        f"{world.base}/scores", headers={**world.admin, "If-None-Match": etag}
+    )
+    assert response.status_code == 304 and len(world.computed) == 1
+
+
+def test_the_cache_keeps_only_its_newest_entries():
+    from app.services.scores_cache import Rendered, ScoresCache
+
+    cache = ScoresCache(entries=2)
+    for key in ("a", "b", "c"):
+        cache.put(key, Rendered(("s",), key.encode(), key))
+    assert cache.get("a", ("s",)) is None
+    assert cache.get("c", ("s",)).body == b"c"
+    assert cache.get("c", ("other",)) is None
