@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Depends, Header, Query, Request, Response
@@ -50,10 +50,11 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require(resource: Resource, access: Access) -> Callable[[Principal], Principal]:
+def require(resource: Resource, access: Access) -> Callable[[Principal], Awaitable[Principal]]:
     """A gate: 404 for a caller who may not see the resource, 403 for one who may not do this."""
 
-    def gate(principal: CurrentPrincipal) -> Principal:
+    # async: the decision is pure, so it runs on the event loop, not a worker thread.
+    async def gate(principal: CurrentPrincipal) -> Principal:
         decision = decide(principal, resource, access)
         if decision is Decision.hide:
             raise NotFound("no such resource")

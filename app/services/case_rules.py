@@ -250,6 +250,19 @@ def outcome_of(question: Question, value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
+def answer_table(index: FrameworkIndex, question: Question) -> dict[str, tuple[str, bool | None]]:
+    """The question's allowed values by lower case, each with its outcome; built once per
+    framework, as an import checks the same questions on every row."""
+    table = index.answer_tables.get(question.code)
+    if table is None:
+        table = {
+            value.lower(): (value, outcome_of(question, value))
+            for value in allowed_values(question)
+        }
+        index.answer_tables[question.code] = table
+    return table
+
+
 def check_answers(
     raw: Mapping[str, Any],
     index: FrameworkIndex,
@@ -258,6 +271,7 @@ def check_answers(
 ) -> tuple[dict[str, tuple[str, bool | None]], list[Fault]]:
     """Known questions, allowed values, and no yes/no where applies_if does not hold."""
     values: dict[str, str] = {}
+    outcomes: dict[str, bool | None] = {}
     faults: list[Fault] = []
     for code, value in raw.items():
         question = index.questions.get(code)
@@ -273,23 +287,17 @@ def check_answers(
             continue
         if _blank(value):
             continue
-        text = value.strip() if isinstance(value, str) else value
-        allowed = allowed_values(question)
-        match = next(
-            (item for item in allowed if isinstance(text, str) and item.lower() == text.lower()),
-            None,
-        )
+        table = answer_table(index, question)
+        match = table.get(value.strip().lower()) if isinstance(value, str) else None
         if match is None:
-            faults.append(
-                Fault(code, "invalid_answer", f"{code} must be one of {', '.join(allowed)}", True)
-            )
+            allowed = ", ".join(canonical for canonical, _ in table.values())
+            faults.append(Fault(code, "invalid_answer", f"{code} must be one of {allowed}", True))
             continue
-        values[code] = match
+        values[code], outcomes[code] = match
     answers: dict[str, tuple[str, bool | None]] = {}
     for code, value in values.items():
-        question = index.questions[code]
-        sufficient = outcome_of(question, value)
-        condition = question.applies_if
+        sufficient = outcomes[code]
+        condition = index.questions[code].applies_if
         if sufficient is not None and condition and not condition_holds(condition, facts, values):
             faults.append(
                 Fault(

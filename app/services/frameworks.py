@@ -38,6 +38,9 @@ class FrameworkIndex:
     questions: dict[str, Question] = field(default_factory=dict)
     instrument_of: dict[str, Instrument] = field(default_factory=dict)
     criteria: dict[str, Criterion] = field(default_factory=dict)
+    # Per question: its allowed values by lower case, with the outcome each counts as;
+    # filled as questions are first answered (case_rules.answer_table).
+    answer_tables: dict[str, dict[str, tuple[str, bool | None]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, document: FrameworkDocument) -> FrameworkIndex:
