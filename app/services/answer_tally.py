@@ -27,13 +27,13 @@ COLUMNS = (
 )
 
 
-def lock_for_case_writes(session: Session, inspection_id: str) -> None:
-    """Take the inspection's row lock (PostgreSQL; SQLite writers are serial anyway).
+def lock_for_case_writes(session: Session, inspection: Inspection) -> None:
+    """Re-read the inspection under its row lock (PostgreSQL; SQLite writers are serial
+    anyway), so the writer sees a status set by a transition that committed meanwhile.
 
     FOR NO KEY UPDATE: it queues other case writers but not the key-share locks that
     inserting a row referring to the inspection takes."""
-    statement = select(Inspection.id).where(Inspection.id == inspection_id)
-    session.exec(statement.with_for_update(key_share=True))  # type: ignore[call-overload]
+    session.refresh(inspection, with_for_update={"key_share": True})
 
 
 def counts_of(*where: Any) -> Select[Any]:

@@ -18,6 +18,7 @@ from app.services.cases import framework_index, trust_codes
 from app.services.import_readers import CsvFile, Format, Upload, read_ndjson, text_of
 from app.services.import_spool import Spool
 from app.services.import_writer import CaseRecord
+from app.services.inspections import ensure_writable
 
 LOOKUP_BATCH = 1000
 WRITE_BATCH = 2000
@@ -174,7 +175,9 @@ class CaseImporter:
     # ---- pass two: write ----------------------------------------------------------------
 
     def write(self, spool: Spool) -> None:
-        answer_tally.lock_for_case_writes(self.session, self.inspection.id)
+        answer_tally.lock_for_case_writes(self.session, self.inspection)
+        # A transition may have published the inspection while the file was checked.
+        ensure_writable(self.inspection)
         connection = self.session.connection()
         now = utcnow().replace(tzinfo=None)
         for batch in spool.batches(WRITE_BATCH):

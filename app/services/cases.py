@@ -42,7 +42,7 @@ def get(session: Session, case_id: str, *, for_update: bool = False) -> Case:
 def get_for_write(session: Session, case_id: str) -> tuple[Case, Inspection]:
     """The case, locked, and its inspection, locked first: the order every case writer keeps."""
     inspection = inspections.get(session, get(session, case_id).inspection_id)
-    answer_tally.lock_for_case_writes(session, inspection.id)
+    answer_tally.lock_for_case_writes(session, inspection)
     return get(session, case_id, for_update=True), inspection
 
 
@@ -150,8 +150,8 @@ def _write_answers(
 def create(
     session: Session, principal: Principal, inspection: Inspection, raw: Mapping[str, Any]
 ) -> CaseRead:
+    answer_tally.lock_for_case_writes(session, inspection)
     inspections.ensure_writable(inspection)
-    answer_tally.lock_for_case_writes(session, inspection.id)
     checked = check_case(raw, framework_index(session, inspection), trust_codes(session))
     _checked_or_raise(session, raw, checked, inspection, None)
     case = Case(inspection_id=inspection.id, in_scope=checked.in_scope, **checked.attributes)

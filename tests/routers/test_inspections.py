@@ -564,3 +564,39 @@ def test_concurrent_writers_with_the_same_etag_do_not_both_win(
         resource = read_url.rsplit("/", 1)[1]
         events = client.get(f"/api/v1/audit-events?resource_id={resource}", headers=who)
         assert events.json()["total"] == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(backend() != "postgresql", reason="row locks need PostgreSQL")
+def test_a_case_write_queued_behind_publication_is_refused(committed_world, monkeypatch):
+    """The case writer locks the inspection before its case and re-reads it under the lock,
+    so it sees the publication that held the lock before it: 409, and the case unchanged."""
+    from app.services import inspections
+
+    monkeypatch.setattr(inspections, "transition", slowly(inspections.transition))
+    inspection_url = f"/api/v1/inspections/{committed_world['inspection']}"
+    case_url = f"/api/v1/cases/{committed_world['case']}"
+    who = committed_world["headers"]
+    results: dict[str, int] = {}
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        moved = client.post(f"{inspection_url}/transitions", json={"to": "reporting"}, headers=who)
+        assert moved.status_code == 200, moved.text
+
+        def publish() -> None:
+            response = client.post(
+                f"{inspection_url}/transitions", json={"to": "published"}, headers=who
+            )
+            results["publish"] = response.status_code
+
+        def change_case() -> None:
+            response = client.patch(case_url, json={"mappa_level": 3}, headers=who)
+            results["case"] = response.status_code
+
+        writers = [threading.Thread(target=publish), threading.Thread(target=change_case)]
+        writers[0].start()
+        time.sleep(0.2)
+        writers[1].start()
+        for writer in writers:
+            writer.join(10)
+        assert results == {"publish": 200, "case": 409}
+        assert client.get(case_url, headers=who).json()["mappa_level"] != 3
