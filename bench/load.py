@@ -93,7 +93,8 @@ async def _with_servers(args: argparse.Namespace, fixture: Any) -> dict[str, Any
 
 
 async def ratio_phase(args: argparse.Namespace, fixture: Any, service_pid: int, bare_pid: int):
-    """Rounds of bare, bare-sync and scores saturation, interleaved so drift hits all three."""
+    """Rounds of bare, bare-sync, inspection and scores saturation, interleaved so drift hits
+    them all."""
     from bench.load_client import fetch_token, new_client
     from bench.load_serve import cpu_seconds
     from bench.load_workload import saturate
@@ -105,10 +106,14 @@ async def ratio_phase(args: argparse.Namespace, fixture: Any, service_pid: int, 
     ):
         headers = await fetch_token(service, "probation", PASSWORD)
         scores_path = f"/api/v1/inspections/{fixture.scored[0]}/scores"
-        runs: dict[str, list[Any]] = {"bare": [], "bare-sync": [], "scores": []}
+        # The inspection read pays what every authenticated read does (token, account,
+        # inspection, session, middleware) and little else: the floor under scores.
+        inspection_path = f"/api/v1/inspections/{fixture.scored[0]}"
+        runs: dict[str, list[Any]] = {"bare": [], "bare-sync": [], "inspection": [], "scores": []}
         plan = [
             ("bare", bare, "/bare", {}, bare_pid),
             ("bare-sync", bare, "/bare-sync", {}, bare_pid),
+            ("inspection", service, inspection_path, headers, service_pid),
             ("scores", service, scores_path, headers, service_pid),
         ]
         for round_number in range(args.rounds + 1):
