@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-import anyio
-import anyio.to_thread
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
@@ -75,31 +73,12 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-async def get_session() -> AsyncIterator[Session]:
-    """One transaction per request: commit when the handler returns, roll back when it raises.
-
-    Opening a session does no I/O, so it happens on the event loop; ending it talks to the
-    database, so it runs on a worker thread, shielded so a cancelled request still ends it.
-    """
-    session = Session(get_engine(), expire_on_commit=False)
-    try:
-        yield session
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_end, session, False)
-        raise
-    with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(_end, session, True)
-
-
-def _end(session: Session, commit: bool) -> None:
-    try:
-        if commit:
+def get_session() -> Iterator[Session]:
+    """One transaction per request: commit when the handler returns, roll back when it raises."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
             session.commit()
-        else:
+        except BaseException:
             session.rollback()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+            raise
