@@ -11,9 +11,8 @@ from fastapi.encoders import jsonable_encoder
 from app.deps import InspectionDep, ReadScores, SessionDep
 from app.http import etag_of, not_modified
 from app.models.scores import InspectionScores
-from app.services import coverage
-from app.services.scores_cache import Rendered, ScoresCache, stamp_of
-from app.services.scoring import score_inspection
+from app.services.coverage import scores_document
+from app.services.scores_cache import ScoresCache
 
 router = APIRouter(prefix="/api/v1", tags=["scores"])
 
@@ -37,20 +36,17 @@ def get_scores(
 ) -> Response:
     """Per instrument, every question's counts, percent and Wilson interval, with roll-ups per criterion, theme and section; and which criteria are not yet covered."""
     cache: ScoresCache = request.app.state.scores_cache
-    key = (inspection.id, trust, in_scope)
-    # The stamp is taken before the document: a write landing between the two leaves a
-    # newer document under an older stamp, which the next read recomputes, never the reverse.
-    stamp = stamp_of(session, inspection)
-    rendered = cache.get(key, stamp)
-    if rendered is None:
-        scores = score_inspection(session, inspection, trust=trust, in_scope=in_scope)
-        percents = coverage.percents_from_scores(scores)
-        body = render({**scores, **coverage.criteria_coverage(session, inspection, percents)})
-        rendered = Rendered(stamp, body, etag_of(body))
-        cache.put(key, rendered)
-    if not_modified(request, rendered.etag):
-        return Response(status_code=304, headers={"ETag": rendered.etag})
-    return Response(rendered.body, headers={"ETag": rendered.etag}, media_type="application/json")
+    body = cache.document(
+        session,
+        inspection,
+        trust,
+        in_scope,
+        lambda: render(scores_document(session, inspection, trust=trust, in_scope=in_scope)),
+    )
+    etag = etag_of(body)
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(body, headers={"ETag": etag}, media_type="application/json")
 
 
 def render(document: dict[str, Any]) -> bytes:

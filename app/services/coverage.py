@@ -12,6 +12,7 @@ from app.models import Answer, Case, CriterionJudgement, Inspection
 from app.models.framework import Subject
 from app.services.cases import framework_index
 from app.services.evidence import counts_by_criterion
+from app.services.scoring import score_inspection
 from app.services.statistics import mean, percent
 
 
@@ -90,3 +91,11 @@ def criteria_coverage(
         "criteria_coverage": rows,
         "not_covered": [row["criterion"] for row in rows if not row["covered"]],
     }
+
+
+def scores_document(
+    session: Session, inspection: Inspection, *, trust: str | None, in_scope: bool | None
+) -> dict[str, Any]:
+    """What GET .../scores answers: the inspection's scores with its criteria coverage."""
+    scores = score_inspection(session, inspection, trust=trust, in_scope=in_scope)
+    return {**scores, **criteria_coverage(session, inspection, percents_from_scores(scores))}

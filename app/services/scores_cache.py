@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,6 @@ Stamp = tuple[Any, ...]
 class Rendered:
     stamp: Stamp
     body: bytes
-    etag: str
 
 
 # (table, column of its latest write) for every table under an inspection that scores read.
@@ -58,6 +58,26 @@ def stamp_of(session: Session, inspection: Inspection) -> Stamp:
 
 class ScoresCache:
     """A bounded, thread-safe map of (inspection, filters) to the last rendered document."""
+
+    def document(
+        self,
+        session: Session,
+        inspection: Inspection,
+        trust: str | None,
+        in_scope: bool | None,
+        render: Callable[[], bytes],
+    ) -> bytes:
+        """The kept document if nothing changed since it was rendered, else a new one."""
+        key = (inspection.id, trust, in_scope)
+        # The stamp is taken before the document: a write landing between the two leaves
+        # a newer document under an older stamp, which the next read recomputes, never
+        # the reverse.
+        stamp = stamp_of(session, inspection)
+        rendered = self.get(key, stamp)
+        if rendered is None:
+            rendered = Rendered(stamp, render())
+            self.put(key, rendered)
+        return rendered.body
 
     def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
         self.entries = entries

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from app.models.inspection import InspectionStatus
-from app.routers import scores as scores_router
+from app.services import coverage
 from tests.builders import make_inspection
 from tests.routers.evidence_support import ITEM
 from tests.routers.import_files import case_row, csv_bytes, post_import
@@ -24,13 +24,13 @@ def world(client, auth, session: Session, monkeypatch):
     admin = headers(session, auth, "admin")
     settle(session)
     computed: list[str] = []
-    real = scores_router.score_inspection
+    real = coverage.score_inspection
 
     def counting(*args: Any, **kwargs: Any) -> dict[str, Any]:
         computed.append(args[1].id)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(scores_router, "score_inspection", counting)
+    monkeypatch.setattr(coverage, "score_inspection", counting)
     base = f"/api/v1/inspections/{inspection.id}"
 
     def read(query: str = "") -> dict[str, Any]:
@@ -115,7 +115,7 @@ def test_the_cache_keeps_only_its_newest_entries():
 
     cache = ScoresCache(entries=2)
     for key in ("a", "b", "c"):
-        cache.put(key, Rendered(("s",), key.encode(), key))
+        cache.put(key, Rendered(("s",), key.encode()))
     assert cache.get("a", ("s",)) is None
     assert cache.get("c", ("s",)).body == b"c"
     assert cache.get("c", ("other",)) is None
