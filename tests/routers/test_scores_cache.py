@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.models.inspection import InspectionStatus
 from app.services import coverage
+from app.services.scores_cache import Rendered, ScoresCache
 from tests.builders import make_inspection
 from tests.routers.evidence_support import ITEM
 from tests.routers.import_files import case_row, csv_bytes, post_import
@@ -111,8 +112,6 @@ def test_a_cached_document_still_answers_304_to_its_etag(world):
 
 
 def test_the_cache_keeps_only_its_newest_entries():
-    from app.services.scores_cache import Rendered, ScoresCache
-
     cache = ScoresCache(entries=2)
     for key in ("a", "b", "c"):
         cache.put(key, Rendered(("s",), key.encode()))

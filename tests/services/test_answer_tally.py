@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from app.models import AnswerTally
+from app.models import AnswerTally, Case
 from app.models.inspection import InspectionStatus
 from app.services import answer_tally
 from tests.builders import make_inspection
@@ -35,8 +35,6 @@ def stored(session: Session, inspection_id: str) -> set[Row]:
 
 
 def recounted(session: Session, inspection_id: str) -> set[Row]:
-    from app.models import Case
-
     statement = answer_tally.counts_of(Case.inspection_id == inspection_id)
     return {
         (bool(scope), question, value, int(n), int(yes), int(no))
