@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 
-from app.deps import InspectionDep, ReadScores, SessionDep
+from app.deps import ReadScores, SessionDep
 from app.http import etag_of, not_modified
 from app.models.scores import InspectionScores
+from app.services import inspections
 from app.services.coverage import scores_document
 from app.services.scores_cache import ScoresCache
 
@@ -26,7 +27,7 @@ def get_scores(
     request: Request,
     session: SessionDep,
     _: ReadScores,
-    inspection: InspectionDep,
+    inspection_id: str,
     trust: Annotated[
         str | None, Query(max_length=64, description="Only cases of this home trust")
     ] = None,
@@ -36,13 +37,13 @@ def get_scores(
 ) -> Response:
     """Per instrument, every question's counts, percent and Wilson interval, with roll-ups per criterion, theme and section; and which criteria are not yet covered."""
     cache: ScoresCache = request.app.state.scores_cache
-    body = cache.document(
-        session,
-        inspection,
-        trust,
-        in_scope,
-        lambda: render(scores_document(session, inspection, trust=trust, in_scope=in_scope)),
-    )
+
+    def compute() -> bytes:
+        inspection = inspections.get(session, inspection_id)
+        return render(scores_document(session, inspection, trust=trust, in_scope=in_scope))
+
+    # The cache reads the inspection's row with its stamp, so a cached read loads no more.
+    body = cache.document(session, inspection_id, trust, in_scope, compute)
     etag = etag_of(body)
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})

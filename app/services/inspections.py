@@ -53,14 +53,33 @@ def _sample_for(sample: dict[str, Any] | None, principal: Principal) -> dict[str
     return {key: value for key, value in sample.items() if key not in CASE_LEVEL_SAMPLE_KEYS}
 
 
-def to_read(session: Session, inspection: Inspection, principal: Principal) -> InspectionRead:
-    framework = session.get(Framework, inspection.framework_id)
-    assert framework is not None
+FrameworkLabel = tuple[str, int]
+
+
+def framework_labels(session: Session, framework_ids: set[str]) -> dict[str, FrameworkLabel]:
+    """The code and version of each framework: two columns, never the large document."""
+    rows = session.exec(
+        select(Framework.id, Framework.code, Framework.version).where(
+            col(Framework.id).in_(framework_ids)
+        )
+    )
+    return {framework_id: (code, version) for framework_id, code, version in rows}
+
+
+def to_read(
+    session: Session,
+    inspection: Inspection,
+    principal: Principal,
+    labels: dict[str, FrameworkLabel] | None = None,
+) -> InspectionRead:
+    if labels is None:
+        labels = framework_labels(session, {inspection.framework_id})
+    code, version = labels[inspection.framework_id]
     return InspectionRead(
         id=inspection.id,
         programme=inspection.programme_code,
-        framework=framework.code,
-        framework_version=framework.version,
+        framework=code,
+        framework_version=version,
         establishment=inspection.establishment_code,
         trust=inspection.trust_code,
         fieldwork_start=inspection.fieldwork_start,
@@ -289,8 +308,9 @@ def listing(
         .limit(limit)
         .offset(offset)
     ).all()
+    labels = framework_labels(session, {row.framework_id for row in rows})
     return Page(
-        items=[to_read(session, row, principal) for row in rows],
+        items=[to_read(session, row, principal, labels) for row in rows],
         total=total,
         limit=limit,
         offset=offset,

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
+from app.errors import NotFound
 from app.models import Case, CriterionJudgement, EvidenceItem, Inspection, SurveyResponse
 
 # About 40 kB a document: a few hundred keep every inspection under way in a few MB.
@@ -39,21 +40,24 @@ STAMPED = (
     (CriterionJudgement, "updated_at"),
 )
 # Plain SQL built once: the stamp is taken on every read, and composing and compiling
-# eight ORM subqueries each time cost more than the rest of a cached read.
+# eight ORM subqueries each time cost more than the rest of a cached read. It reads the
+# inspection row too, so a cached read needs no other query of the inspection.
 STAMP_SQL = text(
-    "SELECT "
+    "SELECT framework_id, revision, updated_at, "
     + ", ".join(
         f"(SELECT count(*) FROM {model.__tablename__} WHERE inspection_id = :inspection), "
         f"(SELECT max({column}) FROM {model.__tablename__} WHERE inspection_id = :inspection)"
         for model, column in STAMPED
     )
+    + f" FROM {Inspection.__tablename__} WHERE id = :inspection"
 )
 
 
-def stamp_of(session: Session, inspection: Inspection) -> Stamp:
-    """What the inspection's scores depend on, summarised as counts and latest write times."""
-    row = session.connection().execute(STAMP_SQL, {"inspection": inspection.id}).one()
-    return (inspection.framework_id, inspection.revision, inspection.updated_at, *row)
+def stamp_of(session: Session, inspection_id: str) -> Stamp | None:
+    """What the inspection's scores depend on: its framework and revision, and the counts
+    and latest write times of the rows under it. None when there is no such inspection."""
+    row = session.connection().execute(STAMP_SQL, {"inspection": inspection_id}).first()
+    return None if row is None else tuple(row)
 
 
 class ScoresCache:
@@ -62,17 +66,19 @@ class ScoresCache:
     def document(
         self,
         session: Session,
-        inspection: Inspection,
+        inspection_id: str,
         trust: str | None,
         in_scope: bool | None,
         render: Callable[[], bytes],
     ) -> bytes:
         """The kept document if nothing changed since it was rendered, else a new one."""
-        key = (inspection.id, trust, in_scope)
+        key = (inspection_id, trust, in_scope)
         # The stamp is taken before the document: a write landing between the two leaves
         # a newer document under an older stamp, which the next read recomputes, never
         # the reverse.
-        stamp = stamp_of(session, inspection)
+        stamp = stamp_of(session, inspection_id)
+        if stamp is None:
+            raise NotFound("no such inspection")
         rendered = self.get(key, stamp)
         if rendered is None:
             rendered = Rendered(stamp, render())
