@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
+from app.config import get_settings
 from app.db import get_session
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.http import representation_etag
@@ -180,7 +181,7 @@ InspectionDep = Annotated[Inspection, Depends(inspection_from_path)]
 
 def webhook_courier() -> Courier:
     """How webhook deliveries travel: the network; tests override this with a receiver."""
-    return Courier()
+    return Courier(allow_loopback=get_settings().is_development)
 
 
 def webhook_outbox(

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.models import TrustWebhook, utcnow
+from app.services.webhook_destinations import RefusedDestination, Resolver, pin, resolve
 
 log = logging.getLogger("omi.webhooks")
 OUTBOX = "webhook_outbox"
@@ -82,6 +83,8 @@ class Courier:
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
+    resolver: Resolver = resolve
+    allow_loopback: bool = False  # development only: http to a receiver on this machine
     attempts: int = 3
     timeout_seconds: float = 5.0
     first_backoff_seconds: float = 1.0  # doubled before each further attempt
@@ -103,8 +106,11 @@ def send(delivery: Delivery, courier: Courier) -> Outcome:
             if attempt:
                 courier.sleep(courier.first_backoff_seconds * 2 ** (attempt - 1))
             try:
-                status = _post(client, delivery, str(int(courier.clock())))
-            except httpx.HTTPError as exc:
+                status = _post(client, delivery, courier)
+            except RefusedDestination:
+                log.warning("webhook destination refused", extra=_facts(delivery, attempt, None))
+                return Outcome("failed", None)
+            except (httpx.HTTPError, OSError) as exc:  # OSError: the name did not resolve
                 status = None
                 log.info(
                     "webhook attempt failed", extra=_facts(delivery, attempt, type(exc).__name__)
@@ -118,8 +124,12 @@ def send(delivery: Delivery, courier: Courier) -> Outcome:
     return Outcome("failed", status)
 
 
-def _post(client: httpx.Client, delivery: Delivery, timestamp: str) -> int:
+def _post(client: httpx.Client, delivery: Delivery, courier: Courier) -> int:
+    # Resolved on every attempt and sent to the checked address: see webhook_destinations.
+    target = pin(delivery.url, courier.resolver, allow_loopback=courier.allow_loopback)
+    timestamp = str(int(courier.clock()))
     headers = {
+        **target.headers,
         "Content-Type": "application/json",
         "User-Agent": "omi-service-webhooks",
         "X-OMI-Event": delivery.event,
@@ -128,7 +138,9 @@ def _post(client: httpx.Client, delivery: Delivery, timestamp: str) -> int:
         "X-OMI-Signature": sign(delivery.secret, timestamp, delivery.body),
     }
     # Streamed, so a receiver's answer body is never read.
-    with client.stream("POST", delivery.url, content=delivery.body, headers=headers) as response:
+    with client.stream(
+        "POST", target.url, content=delivery.body, headers=headers, extensions=target.extensions
+    ) as response:
         return response.status_code
 
 

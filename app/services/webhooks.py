@@ -18,6 +18,7 @@ from app.models.webhook import MAX_URL_LENGTH
 from app.permissions import Principal, Role
 from app.services import audit
 from app.services.webhook_delivery import Delivery, outbox
+from app.services.webhook_destinations import is_public
 
 PUBLISHED_EVENT = "findings_letter.published"
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -51,12 +52,14 @@ def url_faults(url: str, *, development: bool) -> list[dict[str, Any]]:
 
 
 def _internal_address(host: str) -> bool:
-    """An IP literal the service must not be pointed at (its own network, metadata services)."""
+    """An IP literal the service must not be pointed at (its own network, metadata services).
+
+    A name is checked again at every delivery, as resolved then (webhook_destinations)."""
     try:
-        address = ipaddress.ip_address(host)
+        ipaddress.ip_address(host)
     except ValueError:
         return False
-    return not address.is_global
+    return not is_public(host)
 
 
 def visible_trust(session: Session, principal: Principal, trust_code: str) -> Trust:

@@ -21,6 +21,7 @@ OWN_TRUST = "durham-tees-valley"
 OTHER_TRUST = "northumbria"
 PATH = f"/api/v1/trusts/{OWN_TRUST}/webhook"
 URL = "https://hooks.durham-tees-valley.example/omi-letters"
+RECEIVER_ADDRESS = "81.2.69.142"  # what the receiver's name resolves to, public
 NOW = 1_700_000_000  # the courier's clock: fixed, so the signed timestamp is known
 
 
@@ -61,6 +62,7 @@ def receiver(app, session):
         transport=httpx.MockTransport(receiver.handle),
         sleep=receiver.waits.append,
         clock=lambda: NOW,
+        resolver=lambda host, port: [RECEIVER_ADDRESS],
     )
     app.dependency_overrides[webhook_courier] = lambda: courier
     return receiver
@@ -104,7 +106,8 @@ def test_publishing_calls_the_trust_once_with_a_verifiable_signature(
     assert published.status_code == 200
     assert len(receiver.calls) == 1
     request = receiver.calls[0]
-    assert str(request.url) == URL and request.method == "POST"
+    assert request.method == "POST" and request.headers["host"] == httpx.URL(URL).host
+    assert str(request.url) == str(httpx.URL(URL).copy_with(host=RECEIVER_ADDRESS))
     assert verify(secret, request, NOW)
     assert not verify(secret, request, NOW + 301)  # an old delivery replayed later is refused
     assert not verify("another-secret", request, NOW)

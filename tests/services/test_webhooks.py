@@ -9,10 +9,11 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import httpx
 import pytest
 
 from app.models import Trust
-from app.services.webhook_delivery import Courier, Delivery, outbox, send, sign
+from app.services.webhook_delivery import Courier, Delivery, Outcome, outbox, send, sign
 from app.services.webhooks import url_faults
 
 PUBLIC = "https://hooks.durham-tees-valley.example/omi"
@@ -110,7 +111,7 @@ def local_receiver() -> Iterator[tuple[str, Received]]:
 
 def test_a_real_http_receiver_gets_the_signed_event(local_receiver):
     url, received = local_receiver
-    outcome = send(delivery(url), Courier())
+    outcome = send(delivery(url), Courier(allow_loopback=True))  # as in development
     assert (outcome.result, outcome.status) == ("delivered", 202)
     [(headers, body)] = received
     assert body == delivery().body
@@ -123,6 +124,91 @@ def test_a_closed_port_is_tried_again_then_given_up():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     waits: list[float] = []
-    outcome = send(delivery(f"http://127.0.0.1:{port}/omi"), Courier(sleep=waits.append))
+    courier = Courier(sleep=waits.append, allow_loopback=True)
+    outcome = send(delivery(f"http://127.0.0.1:{port}/omi"), courier)
     assert (outcome.result, outcome.status) == ("failed", None)
+    assert waits == [1.0, 2.0]
+
+
+def test_outside_development_a_receiver_on_this_machine_gets_nothing(local_receiver):
+    url, received = local_receiver
+    waits: list[float] = []
+    outcome = send(delivery(url), Courier(sleep=waits.append))
+    assert (outcome.result, outcome.status) == ("failed", None)
+    assert received == [] and waits == []  # refused outright, not retried
+
+
+class Recorder:
+    """A receiver behind a fake resolver: records where each request was sent."""
+
+    def __init__(self, addresses: list[str]) -> None:
+        self.addresses = addresses
+        self.lookups: list[tuple[str, int]] = []
+        self.requests: list[httpx.Request] = []
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        self.lookups.append((host, port))
+        return self.addresses
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(202)
+
+    def courier(self) -> Courier:
+        return Courier(
+            transport=httpx.MockTransport(self.handle),
+            resolver=self.resolve,
+            sleep=lambda _: None,
+        )
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ["10.0.0.5"],  # rebound to the service's own network
+        ["169.254.169.254"],  # a cloud metadata service
+        ["81.2.69.142", "127.0.0.1"],  # one public address is not enough: all must be
+        ["::1"],
+        [],
+    ],
+)
+def test_a_name_resolving_to_an_internal_address_gets_nothing(addresses):
+    receiver = Recorder(addresses)
+    outcome = send(delivery(PUBLIC), receiver.courier())
+    assert (outcome.result, outcome.status) == ("failed", None)
+    assert receiver.requests == []
+
+
+def test_a_delivery_goes_to_the_address_it_checked_addressed_to_the_name():
+    receiver = Recorder(["81.2.69.142", "2a00:1450:4009::1"])
+    outcome = send(delivery("https://hooks.example:8443/omi?token=abc"), receiver.courier())
+    assert outcome.result == "delivered"
+    assert receiver.lookups == [("hooks.example", 8443)]
+    [request] = receiver.requests
+    assert str(request.url) == "https://81.2.69.142:8443/omi?token=abc"
+    assert request.headers["host"] == "hooks.example:8443"
+    # TLS names the receiver: its certificate is verified against the name, not the address.
+    assert request.extensions["sni_hostname"] == "hooks.example"
+
+
+def test_every_attempt_resolves_the_name_again():
+    receiver = Recorder(["81.2.69.142"])
+    answers = iter([503, 202])
+    courier = Courier(
+        transport=httpx.MockTransport(lambda request: httpx.Response(next(answers))),
+        resolver=receiver.resolve,
+        sleep=lambda _: None,
+    )
+    assert send(delivery(PUBLIC), courier).result == "delivered"
+    assert len(receiver.lookups) == 2
+
+
+def test_a_name_that_does_not_resolve_is_tried_again_then_given_up():
+    waits: list[float] = []
+
+    def unknown(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    courier = Courier(resolver=unknown, sleep=waits.append)
+    assert send(delivery(PUBLIC), courier) == Outcome("failed", None)
     assert waits == [1.0, 2.0]
