@@ -100,24 +100,22 @@ def authenticate_client(session: Session, client_id: str, secret: str) -> Servic
     return client if valid and client and not client.disabled else None
 
 
-def principal_for_user(user: UserAccount) -> Principal:
+def _principal(kind: str, ident: str, name: str, roles: list[str], trust: str | None) -> Principal:
     return Principal(
-        id=user.id,
-        kind="user",
-        name=user.username,
-        roles=frozenset(Role(role) for role in user.roles),
-        trust=user.trust_code,
+        id=ident,
+        kind=kind,
+        name=name,
+        roles=frozenset(Role(role) for role in roles),
+        trust=trust,
     )
+
+
+def principal_for_user(user: UserAccount) -> Principal:
+    return _principal("user", user.id, user.username, user.roles, user.trust_code)
 
 
 def principal_for_client(client: ServiceClient) -> Principal:
-    return Principal(
-        id=client.id,
-        kind="client",
-        name=client.client_id,
-        roles=frozenset(Role(role) for role in client.roles),
-        trust=client.trust_code,
-    )
+    return _principal("client", client.id, client.client_id, client.roles, client.trust_code)
 
 
 def _enabled_holder(table: Any, name: Any) -> Select:
@@ -144,10 +142,4 @@ def load_principal(session: Session, subject: str) -> Principal | None:
     if row is None:
         return None
     name, roles, trust = row
-    return Principal(
-        id=ident,
-        kind=kind,
-        name=name,
-        roles=frozenset(Role(role) for role in roles),
-        trust=trust,
-    )
+    return _principal(kind, ident, name, roles, trust)
