@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from app.services.audit import current_request_id
+from app.services.audit.service import current_request_id
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 # PostgreSQL's DETAIL and CONTEXT lines quote key values and rows (a case_ref, say).

@@ -8,11 +8,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
-from app import error_handlers
 from app.config import get_settings
 from app.logs import configure_logging
-from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
-from app.openapi_docs import API_ERRORS, declare_problem_media_type, problem_responses
 from app.routers import (
     aggregates,
     audit,
@@ -31,7 +28,10 @@ from app.routers import (
     survey,
     webhooks,
 )
-from app.services.scores_cache import ScoresCache
+from app.services.scoring.cache import ScoresCache
+from app.web import error_handlers
+from app.web.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
+from app.web.openapi_docs import API_ERRORS, declare_problem_media_type, problem_responses
 
 log = logging.getLogger("omi")
 

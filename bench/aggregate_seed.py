@@ -21,7 +21,8 @@ from sqlmodel import Session, select
 from app import db
 from app.models import Establishment, Inspection
 from app.models.inspection import InspectionStatus
-from app.services import answer_tally, frameworks
+from app.services.cases import tally as answer_tally
+from app.services.frameworks import service as frameworks
 from bench.bench_rows import BareWriter, write_generated
 from bench.import_data import GeneratedCase, case_file_plan, generate_cases
 

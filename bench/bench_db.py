@@ -82,7 +82,7 @@ def _prepare(url: str) -> None:
 
     from app import config, db
     from app.migrate import upgrade
-    from app.services.reference_data import load_reference_data
+    from app.services.reference.loader import load_reference_data
 
     os.environ["DATABASE_URL"] = url
     config.get_settings.cache_clear()
@@ -105,8 +105,8 @@ def admin_headers() -> dict[str, str]:
     from sqlmodel import Session
 
     from app import db
+    from app.auth.security import issue_token
     from app.models import UserAccount
-    from app.security import issue_token
 
     with Session(db.get_engine()) as session:
         user = UserAccount(

@@ -16,8 +16,8 @@ from typing import Any
 
 from app.models.case import CASE_ATTRIBUTES
 from app.models.framework import AnswerKind, AppliesIf, Subject
-from app.services.case_rules import condition_holds, outcome_of, scope_of
-from app.services.frameworks import FrameworkIndex
+from app.rules.case_rules import condition_holds, outcome_of, scope_of
+from app.rules.framework_index import FrameworkIndex
 
 TRUSTS = (
     "durham-tees-valley",

@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from app.models import Inspection
 from app.models.inspection import InspectionStatus
-from app.services import frameworks
-from app.services.case_rules import scope_of
-from app.services.frameworks import FrameworkIndex
+from app.rules.case_rules import scope_of
+from app.rules.framework_index import FrameworkIndex
+from app.services.frameworks import service as frameworks
 from bench.bench_rows import BATCH, BareWriter, csv_cases
 from bench.import_data import QuestionPlan, case_file_plan
 

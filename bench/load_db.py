@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.db import build_engine
 from app.migrate import upgrade
-from app.services.reference_data import load_reference_data
+from app.services.reference.loader import load_reference_data
 from bench.load_seed import Fixture, seed
 
 PG_ADMIN = os.environ.get("OMI_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -1,6 +1,6 @@
 """A scratch database for the load benchmark: migrated, reference data, demo-like data.
 
-Demo users and the Durham inspection (app.services.demo), more 20-case inspections, a
+Demo users and the Durham inspection (app.cli.demo), more 20-case inspections, a
 published findings letter per eligible trust, an empty inspection the import writes to,
 and the CSV that import uploads.
 """
@@ -15,11 +15,14 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
+from app.cli.demo import DEMO_ACTOR, demo_case, load_demo
 from app.models import Framework, Inspection
 from app.models.inspection import InspectionCreate, InspectionStatus
-from app.services import cases, frameworks, inspections, letters
-from app.services.case_export import cell
-from app.services.demo import DEMO_ACTOR, demo_case, load_demo
+from app.services.cases import service as cases
+from app.services.cases.export import cell
+from app.services.frameworks import service as frameworks
+from app.services.inspections import service as inspections
+from app.services.letters import service as letters
 
 EXTRA_ESTABLISHMENTS = ("deerbolt", "high-down", "shrewsbury")
 IMPORT_ESTABLISHMENT = "stafford"

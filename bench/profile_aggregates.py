@@ -19,8 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from app import db
-from app.services import frameworks
-from app.services.aggregate_sql import (
+from app.services.aggregates.queries import (
     CASES,
     AggregateFilters,
     GroupBy,
@@ -29,7 +28,8 @@ from app.services.aggregate_sql import (
     run_counts,
     subject_counts,
 )
-from app.services.aggregation import aggregate
+from app.services.aggregates.service import aggregate
+from app.services.frameworks import service as frameworks
 from bench.aggregate_seed import seed
 from bench.bench_db import add_database_argument, configure_service_environment, scratch_database
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from sqlmodel import Session
 
 from app import db
+from app.auth.permissions import Principal, Role
 from app.models import Inspection
-from app.permissions import Principal, Role
-from app.services import bulk_import
-from app.services.bulk_import import ImportMode, ImportOptions
-from app.services.case_import import CaseImporter
+from app.services.imports import bulk as bulk_import
+from app.services.imports.bulk import ImportMode, ImportOptions
+from app.services.imports.case_import import CaseImporter
 from bench.bench_db import add_database_argument, configure_service_environment, scratch_database
 from bench.import_data import write_cases_csv
 from bench.import_loads import CHUNK, framework_plan, new_inspection

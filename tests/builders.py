@@ -9,8 +9,9 @@ from sqlmodel import Session, select
 
 from app.models import Answer, Case, Framework, Inspection, Trust
 from app.models.inspection import InspectionStatus
-from app.services import answer_tally, frameworks
-from app.services.case_rules import check_case
+from app.rules.case_rules import check_case
+from app.services.cases import tally as answer_tally
+from app.services.frameworks import service as frameworks
 
 
 def all_trusts(session: Session) -> set[str]:

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from app import config, db
 from app.migrate import upgrade
-from app.services.reference_data import load_reference_data
+from app.services.reference.loader import load_reference_data
 
 PG_ADMIN_URL = os.environ.get(
     "OMI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -139,8 +139,8 @@ def _fresh_login_throttle() -> None:
 @pytest.fixture
 def auth(session: Session) -> Callable[..., dict[str, str]]:
     """Authorization headers for a fresh account holding the given roles."""
+    from app.auth.security import issue_token
     from app.models import UserAccount
-    from app.security import issue_token
 
     made: dict[tuple[tuple[str, ...], str | None], dict[str, str]] = {}
 

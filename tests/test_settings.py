@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app import main, security
+from app import main
+from app.auth import security
 from app.config import MIN_SECRET_LENGTH, Settings
 from app.db import build_engine, normalise_url
 

@@ -7,15 +7,21 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.deps import ReadScores, SessionDep
-from app.http import json_with_etag
 from app.models.reference import EstablishmentType
 from app.models.scores import Aggregates
-from app.negotiation import negotiate
-from app.openapi_docs import problem_responses
-from app.services import frameworks
-from app.services.aggregate_csv import to_csv
-from app.services.aggregation import AggregateFilters, GroupBy, Period, aggregate, parse_statuses
+from app.services.aggregates.csv_table import to_csv
+from app.services.aggregates.service import (
+    AggregateFilters,
+    GroupBy,
+    Period,
+    aggregate,
+    parse_statuses,
+)
+from app.services.frameworks import service as frameworks
+from app.web.deps import ReadScores, SessionDep
+from app.web.http import json_with_etag
+from app.web.negotiation import negotiate
+from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["scores"])
 Code = Annotated[str | None, Query(max_length=64)]

@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.deps import PageDep, ReadAudit, SessionDep
-from app.http import Page, json_with_etag
 from app.models.audit import AuditEventRead
-from app.services import audit
+from app.models.page import Page
+from app.services.audit import service as audit
+from app.web.deps import PageDep, ReadAudit, SessionDep
+from app.web.http import json_with_etag
 
 router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
 

@@ -7,17 +7,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 
-from app.config import get_settings
-from app.deps import SessionDep
-from app.errors import TooManyRequests, Unauthorized, ValidationFailed, field_error
-from app.security import issue_token
-from app.services.accounts import (
+from app.auth.accounts import (
     authenticate_client,
     authenticate_user,
     principal_for_client,
     principal_for_user,
 )
-from app.services.login_throttle import LoginThrottle
+from app.auth.login_throttle import LoginThrottle
+from app.auth.security import issue_token
+from app.config import get_settings
+from app.errors import TooManyRequests, Unauthorized, ValidationFailed, field_error
+from app.web.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _settings = get_settings()

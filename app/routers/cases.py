@@ -6,11 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from app.deps import IdempotencyDep, InspectionDep, PageDep, ReadCases, SessionDep, WriteCases
-from app.http import Page, json_with_etag, require_match
 from app.models.case import CaseRead, CaseWrite
-from app.openapi_docs import problem_responses
-from app.services import cases, inspections
+from app.models.page import Page
+from app.services.cases import service as cases
+from app.services.inspections import service as inspections
+from app.web.deps import IdempotencyDep, InspectionDep, PageDep, ReadCases, SessionDep, WriteCases
+from app.web.http import json_with_etag, require_match
+from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 

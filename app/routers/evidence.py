@@ -6,12 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.deps import IdempotencyDep, InspectionDep, PageDep, ReadEvidence, SessionDep, WriteEvidence
-from app.http import Page, json_with_etag, require_match
 from app.models.evidence import EvidenceCreate, EvidenceRead, EvidenceSource, EvidenceUpdate
 from app.models.framework import CODE_PATTERN
-from app.openapi_docs import problem_responses
-from app.services import evidence, inspections
+from app.models.page import Page
+from app.services.evidence import items as evidence
+from app.services.inspections import service as inspections
+from app.web.deps import (
+    IdempotencyDep,
+    InspectionDep,
+    PageDep,
+    ReadEvidence,
+    SessionDep,
+    WriteEvidence,
+)
+from app.web.http import json_with_etag, require_match
+from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"])
 

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.deps import InspectionDep, ReadScores, SessionDep
 from app.models.scores import ProvisionalFindings
-from app.negotiation import negotiate
-from app.openapi_docs import problem_responses
-from app.services.findings_render import render_findings_html
-from app.services.provisional_findings import provisional_findings
+from app.services.findings.render import render_findings_html
+from app.services.findings.service import provisional_findings
+from app.web.deps import InspectionDep, ReadScores, SessionDep
+from app.web.negotiation import negotiate
+from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["scores"])
 FINDINGS_TYPES = ("application/json", "text/html")

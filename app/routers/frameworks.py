@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.deps import PageDep, ReadReference, SessionDep, WriteReference
-from app.http import Page, json_small_page, json_with_etag
 from app.models.framework import FrameworkRead, FrameworkSummary, Subject
-from app.services import frameworks
+from app.models.page import Page
+from app.services.frameworks import service as frameworks
+from app.web.deps import PageDep, ReadReference, SessionDep, WriteReference
+from app.web.http import json_small_page, json_with_etag
 
 router = APIRouter(prefix="/api/v1/frameworks", tags=["frameworks"])
 

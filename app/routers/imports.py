@@ -9,7 +9,16 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from app.deps import (
+from app.models.imports import ImportKind
+from app.models.page import Page
+from app.services.cases import export as case_export
+from app.services.idempotency import store as idempotency
+from app.services.imports import bulk as bulk_import
+from app.services.imports.bulk import ImportMode, ImportOptions, ImportRecordRead, ImportResult
+from app.services.imports.case_import import CaseImporter
+from app.services.imports.readers import chunks_from, media_type_of
+from app.services.imports.survey_import import SurveyImporter
+from app.web.deps import (
     ImportCases,
     ImportSurvey,
     InspectionDep,
@@ -19,14 +28,8 @@ from app.deps import (
     SessionDep,
     StreamSessionDep,
 )
-from app.http import Page, json_with_etag
-from app.models.imports import ImportKind
-from app.openapi_docs import problem_responses
-from app.services import bulk_import, case_export, idempotency
-from app.services.bulk_import import ImportMode, ImportOptions, ImportRecordRead, ImportResult
-from app.services.case_import import CaseImporter
-from app.services.import_readers import chunks_from, media_type_of
-from app.services.survey_import import SurveyImporter
+from app.web.http import json_with_etag
+from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1/inspections/{inspection_id}", tags=["bulk data"])
 

@@ -8,7 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import (
+from app.models.inspection import (
+    InspectionCreate,
+    InspectionRead,
+    InspectionStatus,
+    InspectionUpdate,
+    TransitionRequest,
+)
+from app.models.page import Page
+from app.services.cases import samples
+from app.services.cases.samples import SampleResult
+from app.services.inspections import service as inspections
+from app.web.deps import (
     IdempotencyDep,
     InspectionDep,
     PageDep,
@@ -17,17 +28,8 @@ from app.deps import (
     WriteCases,
     WriteInspections,
 )
-from app.http import Page, json_with_etag, require_match
-from app.models.inspection import (
-    InspectionCreate,
-    InspectionRead,
-    InspectionStatus,
-    InspectionUpdate,
-    TransitionRequest,
-)
-from app.openapi_docs import problem_responses
-from app.services import inspections, samples
-from app.services.samples import SampleResult
+from app.web.http import json_with_etag, require_match
+from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1/inspections", tags=["inspections"])
 POPULATION_BODY = {

@@ -6,13 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app.deps import InspectionDep, PageDep, ReadEvidence, SessionDep, WriteEvidence
 from app.errors import PreconditionFailed
-from app.http import Page, json_with_etag, require_match
 from app.models.evidence import JudgementRead, JudgementWrite
 from app.models.framework import CODE_PATTERN
-from app.openapi_docs import problem_responses
-from app.services import evidence, judgements
+from app.models.page import Page
+from app.services.evidence import items as evidence
+from app.services.evidence import judgements
+from app.web.deps import InspectionDep, PageDep, ReadEvidence, SessionDep, WriteEvidence
+from app.web.http import json_with_etag, require_match
+from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1/inspections/{inspection_id}/judgements", tags=["evidence"])
 

@@ -9,7 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from app.deps import (
+from app.models.letter import LetterStatus
+from app.services.letters import service as letters
+from app.services.letters.render import render_letter_html, render_letter_pdf
+from app.web.deps import (
     InspectionDep,
     PageDep,
     ReadLetters,
@@ -17,12 +20,9 @@ from app.deps import (
     WriteLetters,
     webhook_outbox,
 )
-from app.http import json_with_etag, not_modified, representation_etag
-from app.models.letter import LetterStatus
-from app.negotiation import negotiate
-from app.openapi_docs import problem_responses
-from app.services import letters
-from app.services.letter_render import render_letter_html, render_letter_pdf
+from app.web.http import json_with_etag, not_modified, representation_etag
+from app.web.negotiation import negotiate
+from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["findings letters"])
 LETTER_TYPES = ("application/json", "text/html", "application/pdf")

@@ -7,10 +7,11 @@ from datetime import date
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from app.deps import PageDep, Pagination, ReadReference, SessionDep
-from app.http import Page, json_small_page
 from app.models import Establishment, Programme, Region, Trust
-from app.services.reference_data import list_all
+from app.models.page import Page
+from app.services.reference.loader import list_all
+from app.web.deps import PageDep, Pagination, ReadReference, SessionDep
+from app.web.http import json_small_page
 
 router = APIRouter(prefix="/api/v1", tags=["reference data"])
 

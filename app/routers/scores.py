@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 
-from app.deps import ReadScores, SessionDep
-from app.http import etag_of, not_modified
 from app.models.scores import InspectionScores
-from app.services import inspections
-from app.services.coverage import scores_document
-from app.services.scores_cache import ScoresCache
+from app.services.inspections import service as inspections
+from app.services.scoring.cache import ScoresCache
+from app.services.scoring.coverage import scores_document
+from app.web.deps import ReadScores, SessionDep
+from app.web.http import etag_of, not_modified
 
 router = APIRouter(prefix="/api/v1", tags=["scores"])
 

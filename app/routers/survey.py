@@ -7,11 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel, Field
 
-from app.deps import IdempotencyDep, InspectionDep, PageDep, ReadSurvey, SessionDep, WriteSurvey
-from app.http import Page, json_with_etag
-from app.openapi_docs import problem_responses
-from app.services import inspections, survey
-from app.services.survey import SurveyResponseRead
+from app.models.page import Page
+from app.services.inspections import service as inspections
+from app.services.survey import service as survey
+from app.services.survey.service import SurveyResponseRead
+from app.web.deps import IdempotencyDep, InspectionDep, PageDep, ReadSurvey, SessionDep, WriteSurvey
+from app.web.http import json_with_etag
+from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["prisoner survey"])
 

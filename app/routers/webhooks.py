@@ -8,11 +8,11 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from app.deps import ReadWebhooks, SessionDep, WriteWebhooks
-from app.http import json_with_etag, representation_etag, require_match
 from app.models.webhook import WebhookRead, WebhookRegistered, WebhookWrite
-from app.openapi_docs import problem_responses
-from app.services import webhooks
+from app.services.webhooks import service as webhooks
+from app.web.deps import ReadWebhooks, SessionDep, WriteWebhooks
+from app.web.http import json_with_etag, representation_etag, require_match
+from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1/trusts/{trust_code}/webhook", tags=["findings letters"])
 

@@ -17,10 +17,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from app import db
+from app.auth.security import issue_token
 from app.migrate import upgrade
 from app.models import UserAccount
-from app.security import issue_token
-from app.services.reference_data import load_reference_data
+from app.services.reference.loader import load_reference_data
 from tests.builders import make_inspection
 from tests.conftest import _create_pg_database, backend
 from tests.reliability.tcp_proxy import TcpProxy

@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 
 from app.logs import JsonFormatter
 from app.models import Answer, AuditEvent, Case, CaseImport, Inspection
-from app.services import case_import, import_writer
+from app.services.imports import case_import
+from app.services.imports import writer as import_writer
 from tests.builders import make_case
 from tests.reliability.conftest import Seeded
 from tests.reliability.tcp_proxy import TcpProxy

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from jose import jwt
 
-from app import security
+from app.auth import security
+from app.auth.accounts import create_client, create_user
 from app.config import get_settings
-from app.services.accounts import create_client, create_user
 from tests.tokens import b64url, claims_for
 
 TOKEN = "/api/v1/auth/token"

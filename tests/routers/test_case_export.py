@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from app.models import Framework
-from app.services import frameworks
+from app.services.frameworks import service as frameworks
 from tests.builders import make_case, make_inspection
 from tests.conftest import role_headers
 from tests.routers.import_files import faults_of, post_import
@@ -76,7 +76,7 @@ def make_varied_cases(session, inspection) -> None:
 def test_the_export_has_the_template_header_and_one_row_per_case_in_case_ref_order(
     client, auth, session, monkeypatch
 ):
-    monkeypatch.setattr("app.services.case_export.EXPORT_BATCH", 2)
+    monkeypatch.setattr("app.services.cases.export.EXPORT_BATCH", 2)
     inspection = make_inspection(session)
     make_varied_cases(session, inspection)
     admin = auth("admin")

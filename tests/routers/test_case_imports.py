@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Answer, AuditEvent, Case, CaseImport, IdempotencyRecord
 from app.models.inspection import InspectionStatus
-from app.services import import_writer
+from app.services.imports import writer as import_writer
 from tests.builders import make_case, make_inspection
 from tests.conftest import role_headers
 from tests.routers.import_files import (
@@ -186,7 +186,7 @@ def test_a_database_failure_part_way_through_the_writes_leaves_nothing(
     inspection = make_inspection(session)
     headers = auth("admin")
     ready(session)
-    monkeypatch.setattr("app.services.case_import.WRITE_BATCH", 2)
+    monkeypatch.setattr("app.services.imports.case_import.WRITE_BATCH", 2)
     real_write = import_writer.write_case_batch
     calls = []
 

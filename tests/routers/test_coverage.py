@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.coverage import criteria_coverage
-from app.services.frameworks import get, index_of
+from app.services.frameworks.service import get, index_of
+from app.services.scoring.coverage import criteria_coverage
 from tests.builders import make_case, make_inspection
 from tests.routers.evidence_support import add, headers
 

@@ -13,10 +13,10 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
+from app.auth.security import issue_token
 from app.main import create_app
 from app.models import AuditEvent, Inspection, UserAccount
 from app.models.inspection import TRANSITIONS, InspectionStatus
-from app.security import issue_token
 from tests.builders import make_case, make_inspection
 from tests.conftest import ALL_ROLES, backend
 from tests.routers.support import (
@@ -526,7 +526,8 @@ def slowly(function):
 def test_concurrent_writers_with_the_same_etag_do_not_both_win(
     committed_world, monkeypatch, target
 ):
-    from app.services import cases, inspections
+    from app.services.cases import service as cases
+    from app.services.inspections import service as inspections
 
     monkeypatch.setattr(inspections, "update", slowly(inspections.update))
     monkeypatch.setattr(inspections, "transition", slowly(inspections.transition))
@@ -571,7 +572,7 @@ def test_concurrent_writers_with_the_same_etag_do_not_both_win(
 def test_a_case_write_queued_behind_publication_is_refused(committed_world, monkeypatch):
     """The case writer locks the inspection before its case and re-reads it under the lock,
     so it sees the publication that held the lock before it: 409, and the case unchanged."""
-    from app.services import inspections
+    from app.services.inspections import service as inspections
 
     monkeypatch.setattr(inspections, "transition", slowly(inspections.transition))
     inspection_url = f"/api/v1/inspections/{committed_world['inspection']}"

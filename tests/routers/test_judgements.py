@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app.models import AuditEvent, CriterionJudgement
 from app.models.inspection import InspectionStatus
-from app.services.judgements import judgements_for
+from app.services.evidence.judgements import judgements_for
 from tests.builders import make_inspection
 from tests.conftest import ALL_ROLES
 from tests.routers.evidence_support import READ, WRITE, add, colleague, headers

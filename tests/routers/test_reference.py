@@ -7,7 +7,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.models import Establishment, Framework, Programme, Region, Trust
-from app.services.reference_data import BUILT_IN_FRAMEWORKS, load_reference_data, read_reference
+from app.services.reference.loader import BUILT_IN_FRAMEWORKS, load_reference_data, read_reference
 from tests.builders import make_inspection
 from tests.conftest import ALL_ROLES, role_headers
 

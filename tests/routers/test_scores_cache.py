@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import Session
 
 from app.models.inspection import InspectionStatus
-from app.services import coverage
-from app.services.scores_cache import Rendered, ScoresCache
+from app.services.scoring import coverage
+from app.services.scoring.cache import Rendered, ScoresCache
 from tests.builders import make_inspection
 from tests.routers.evidence_support import ITEM
 from tests.routers.import_files import case_row, csv_bytes, post_import

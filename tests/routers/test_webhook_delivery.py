@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from app.deps import webhook_courier
 from app.logs import JsonFormatter
-from app.services import letters as letters_service
-from app.services.webhook_delivery import Courier
+from app.services.letters import service as letters_service
+from app.services.webhooks.delivery import Courier
+from app.web.deps import webhook_courier
 from tests.builders import make_case, make_inspection
 
 OWN_TRUST = "durham-tees-valley"

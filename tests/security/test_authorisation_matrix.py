@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from app.auth.permissions import PERMISSIONS, Access, Resource, Role
 from app.main import create_app
-from app.permissions import PERMISSIONS, Access, Resource, Role
 from tests.security.routes import api_endpoints, other_paths
 from tests.security.world import FRAMEWORK, OWN_TRUST, PRINCIPALS, World
 

@@ -115,7 +115,7 @@ def test_every_kind_of_response_carries_the_security_headers(client, auth, inspe
 def test_an_unexpected_error_is_a_protected_problem_quoting_its_request_id(
     client, auth, inspection, monkeypatch
 ):
-    from app.services import bulk_import
+    from app.services.imports import bulk as bulk_import
 
     def broken(*args, **kwargs):
         raise RuntimeError("a fault the service did not foresee")

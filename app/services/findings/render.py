@@ -1,0 +1,85 @@
+"""The joint provisional findings feedback page for a prison's senior managers, as HTML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.services.letters.render import (
+    AUTHOR,
+    PARTNER,
+    TEMPLATES,
+    fieldwork_period,
+    format_date,
+    format_percent,
+    judgement_label,
+)
+
+# Percentages on fewer relevant cases than this are flagged as resting on a low base.
+LOW_BASE = 5
+
+
+def _question_row(question: dict[str, Any]) -> dict[str, Any]:
+    relevant = question.get("relevant") or 0
+    return {
+        "text": question["text"],
+        "yes": question.get("yes", 0),
+        "relevant": relevant,
+        "percent": format_percent(question.get("percent")),
+        "low_base": bool(question.get("low_base")) or relevant < LOW_BASE,
+    }
+
+
+def _highlight(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "text": item["text"],
+        "percent": format_percent(item.get("percent")),
+        "relevant": item.get("relevant"),
+    }
+
+
+def findings_view(findings: dict[str, Any]) -> dict[str, Any]:
+    """The provisional findings with every figure formatted for display."""
+    inspection = findings.get("inspection") or {}
+    subject = findings.get("establishment") or findings.get("trust") or {}
+    themes = [
+        {
+            "title": theme.get("title") or theme["code"],
+            "mean": format_percent(theme.get("mean")),
+            "key_min": format_percent(theme.get("key_min")),
+            "questions": [_question_row(question) for question in theme.get("questions", [])],
+        }
+        for theme in findings.get("themes", [])
+    ]
+    return {
+        "title": f"Joint provisional findings: {subject.get('name', 'inspection')}",
+        "subject": subject.get("name", ""),
+        "programme": inspection.get("programme", ""),
+        "status": (inspection.get("status") or "").replace("_", " "),
+        "period": fieldwork_period(
+            inspection.get("fieldwork_start"), inspection.get("fieldwork_end")
+        ),
+        "cases": findings.get("cases", 0),
+        "generated": format_date(findings.get("generated_at")),
+        "themes": themes,
+        "any_low_base": any(q["low_base"] for theme in themes for q in theme["questions"]),
+        "strengths": [_highlight(item) for item in findings.get("strengths", [])],
+        "improvements": [_highlight(item) for item in findings.get("improvements", [])],
+        "recommendations": list(findings.get("recommendations", [])),
+        "good_practice": list(findings.get("good_practice", [])),
+        "judgements": [
+            {
+                "criterion": j["criterion"],
+                "text": j.get("text") or "",
+                "judgement": judgement_label(j.get("judgement")),
+                "narrative": j.get("narrative") or "",
+            }
+            for j in findings.get("judgements", [])
+        ],
+    }
+
+
+def render_findings_html(findings: dict[str, Any]) -> str:
+    """A standalone, printable HTML page of the joint provisional findings."""
+    return TEMPLATES.get_template("findings.html").render(
+        view=findings_view(findings), author=AUTHOR, partner=PARTNER, low_base=LOW_BASE
+    )

@@ -1,0 +1,96 @@
+"""Provisional findings: the end-of-inspection feedback to the prison's senior managers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session
+
+from app.models import Establishment, Inspection, Trust, utcnow
+from app.rules.question_figures import NATIONAL_STANDARDS
+from app.rules.statistics import lowest, mean
+from app.services.cases.service import framework_index
+from app.services.evidence.judgements import judgements_for
+from app.services.scoring.service import score_inspection
+
+STRENGTH_MIN, IMPROVEMENT_BELOW, MIN_RELEVANT = 80.0, 50.0, 5
+
+
+def _figures(question: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "code": question["code"],
+        "text": question["text"],
+        "yes": question["yes"],
+        "relevant": question["relevant"],
+        "percent": question["percent"],
+        "low_base": question["low_base"],
+    }
+
+
+def _highlight(question: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "code": question["code"],
+        "text": question["text"],
+        "percent": question["percent"],
+        "relevant": question["relevant"],
+    }
+
+
+def _named(model: Any, session: Session, code: str | None) -> dict[str, str] | None:
+    row = session.get(model, code) if code else None
+    return {"code": row.code, "name": row.name} if row else None
+
+
+def provisional_findings(session: Session, inspection: Inspection) -> dict[str, Any]:
+    """Headline figures by theme over every instrument, strengths, areas for improvement."""
+    scores = score_inspection(session, inspection)
+    document = framework_index(session, inspection).document
+    # Every themed question of every instrument; the National Standards checks have no theme.
+    questions = [
+        question
+        for instrument in scores["instruments"]
+        if instrument["code"] != NATIONAL_STANDARDS
+        for question in instrument["questions"]
+    ]
+    themes = []
+    for theme in document.themes:
+        members = [q for q in questions if q["theme"] == theme.code]
+        if members:
+            themes.append(
+                {
+                    "code": theme.code,
+                    "title": theme.title,
+                    "mean": mean(q["percent"] for q in members),
+                    "key_min": lowest(q["percent"] for q in members if q["key"]),
+                    "questions": [_figures(q) for q in members],
+                }
+            )
+    based = [q for q in questions if q["percent"] is not None and q["relevant"] >= MIN_RELEVANT]
+    strengths = sorted(
+        (q for q in based if q["percent"] >= STRENGTH_MIN), key=lambda q: -q["percent"]
+    )
+    improvements = sorted(
+        (q for q in based if q["percent"] < IMPROVEMENT_BELOW), key=lambda q: q["percent"]
+    )
+    return {
+        "inspection": {
+            "id": inspection.id,
+            "programme": inspection.programme_code,
+            "status": str(inspection.status),
+            "fieldwork_start": inspection.fieldwork_start.isoformat(),
+            "fieldwork_end": inspection.fieldwork_end.isoformat()
+            if inspection.fieldwork_end
+            else None,
+        },
+        "establishment": _named(Establishment, session, inspection.establishment_code),
+        "trust": _named(Trust, session, inspection.trust_code),
+        "cases": scores["cases"],
+        "generated_at": utcnow().isoformat(),
+        "themes": themes,
+        "strengths": [_highlight(q) for q in strengths],
+        "improvements": [_highlight(q) for q in improvements],
+        "recommendations": list(inspection.recommendations),
+        "good_practice": list(inspection.good_practice),
+        "judgements": judgements_for(session, inspection),
+    }

@@ -1,0 +1,327 @@
+"""What case and survey imports share: two passes, the fault list, idempotency, the record.
+
+Pass one streams the file, checks every row and parks the checked rows in a spool; pass
+two writes them in batches. Both run in the request's one transaction, so a fault found
+by either leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+import psycopg
+import sqlalchemy.exc
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.auth.permissions import Principal
+from app.errors import Conflict, NotFound, ValidationFailed, row_error
+from app.models import CaseImport, Inspection
+from app.models.imports import ImportKind
+from app.models.page import Page
+from app.services.audit import service as audit
+from app.services.idempotency import store as idempotency
+from app.services.imports.readers import (
+    UnreadableFile,
+    Upload,
+    not_utf8,
+    open_upload,
+    printable,
+)
+from app.services.imports.spool import Spool
+from app.services.inspections.service import ensure_writable
+
+MAX_ERRORS = 1000
+HEADER_ROW = 0
+
+
+class ImportMode(StrEnum):
+    create = "create"
+    upsert = "upsert"
+
+
+class ImportResult(BaseModel):
+    import_id: str | None
+    rows: int
+    created: int
+    updated: int
+    dry_run: bool
+
+
+class ImportRecordRead(BaseModel):
+    """Who imported what, when, and the SHA-256 of the file."""
+
+    id: str
+    inspection: str
+    kind: ImportKind
+    mode: ImportMode
+    content_type: str
+    actor: str
+    created_at: datetime
+    rows: int
+    created: int
+    updated: int
+    checksum: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    media_type: str
+    content_type: str
+    mode: ImportMode
+    dry_run: bool
+    idempotency_key: str | None
+    path: str
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+class FaultLog:
+    """Every fault counted; the first MAX_ERRORS kept, so a bad large file gets a small answer."""
+
+    def __init__(self, limit: int = MAX_ERRORS) -> None:
+        self.limit = limit
+        self.count = 0
+        self.kept: list[dict[str, Any]] = []
+
+    def add(self, row: int, column: str | None, code: str, message: str) -> None:
+        self.count += 1
+        if len(self.kept) < self.limit:
+            self.kept.append(row_error(row, column, code, message))
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            raise self.failure()
+
+    def failure(self) -> ValidationFailed:
+        errors = sorted(self.kept, key=lambda error: error["row"])
+        more = self.count - len(errors)
+        return ValidationFailed(
+            f"{self.count} fault(s) in the file; nothing was written"
+            + (f" (the first {len(errors)} are listed)" if more else ""),
+            errors=errors,
+            error_count=self.count,
+            more_errors=more,
+        )
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+
+
+class Importer(Protocol):
+    """One kind of import: checks rows into the spool, then writes the spool."""
+
+    kind: ImportKind
+    counts: Counts
+
+    def check(self, upload: Upload, faults: FaultLog, spool: Spool) -> None: ...
+
+    def write(self, spool: Spool) -> None: ...
+
+
+def header_faults(
+    header: list[str], known: Iterable[str], required: Iterable[str], faults: FaultLog
+) -> set[str]:
+    """Unknown, repeated and missing columns of a CSV header; returns the missing ones."""
+    allowed, seen = set(known), set()
+    for position, name in enumerate(header, start=1):
+        shown = printable(name)
+        if name in seen:
+            faults.add(HEADER_ROW, shown, "duplicate_column", f"column {shown!r} appears twice")
+        elif name not in allowed:
+            label = f"column {position} has no name" if not name else f"unknown column {shown!r}"
+            faults.add(HEADER_ROW, shown, "unknown_column", label)
+        seen.add(name)
+    missing = {name for name in required if name not in seen}
+    for name in sorted(missing):
+        faults.add(HEADER_ROW, name, "missing_column", f"required column {name!r} is missing")
+    return missing
+
+
+def row_fits(row: int, cells: list[str], header: list[str], faults: FaultLog) -> bool:
+    """Whether a CSV row has a cell per column, all of them UTF-8; faults if not."""
+    if len(cells) != len(header):
+        faults.add(
+            row, None, "cell_count", f"row has {len(cells)} cells; the header has {len(header)}"
+        )
+        return False
+    if all(map(str.isascii, cells)):
+        return True
+    bad = [name for name, cell in zip(header, cells, strict=True) if not_utf8(cell)]
+    for name in bad:
+        faults.add(row, printable(name), "invalid_encoding", "the cell is not UTF-8 text")
+    return not bad
+
+
+def run(
+    session: Session,
+    principal: Principal,
+    inspection: Inspection,
+    options: ImportOptions,
+    body: Iterator[bytes],
+    importer: Importer,
+) -> Outcome:
+    """Check the whole file, then replay, refuse or write it."""
+    ensure_writable(inspection)
+    faults = FaultLog()
+    with Spool() as spool:
+        try:
+            upload = open_upload(options.media_type, options.content_type, body)
+            importer.check(upload, faults, spool)
+            upload.finish()
+        except UnreadableFile as exc:
+            faults.add(exc.row, None, exc.code, exc.message)
+            raise faults.failure() from exc
+        fingerprint = _fingerprint(options, upload.checksum)
+        replayed = _replay(session, principal, options, fingerprint)
+        if replayed is not None:
+            return replayed
+        if importer.counts.rows == 0:
+            faults.add(HEADER_ROW, None, "no_rows", "the file has no data rows")
+        faults.raise_if_any()
+        import_id = None
+        if not options.dry_run:
+            _write(importer, spool)
+            import_id = _record(session, principal, inspection, options, upload, importer)
+    counts = importer.counts
+    result = ImportResult(
+        import_id=import_id,
+        rows=counts.rows,
+        created=counts.created,
+        updated=counts.updated,
+        dry_run=options.dry_run,
+    ).model_dump()
+    headers = {}
+    if import_id is not None:
+        headers["Location"] = f"{options.path}/{import_id}"
+    if options.idempotency_key is not None:
+        idempotency.remember(
+            session,
+            principal.subject,
+            options.idempotency_key,
+            "POST",
+            options.path,
+            fingerprint,
+            201,
+            result,
+            headers,
+        )
+    return Outcome(201, result, headers)
+
+
+def _write(importer: Importer, spool: Spool) -> None:
+    try:
+        importer.write(spool)
+    except (sqlalchemy.exc.IntegrityError, psycopg.IntegrityError) as exc:
+        # Every row was checked against the inspection; only a writer that committed since
+        # can collide. Nothing is kept: the request's transaction rolls back.
+        raise Conflict(
+            "another upload changed this inspection's cases while this file was being "
+            "written; nothing was imported: upload the file again"
+        ) from exc
+
+
+def _fingerprint(options: ImportOptions, checksum: str) -> str:
+    # The file's checksum stands for the body, so a multipart retry with a new boundary
+    # still matches; the query is part of the request a key was first used with.
+    request = f"{options.path}?mode={options.mode.value}&dry_run={options.dry_run}"
+    return idempotency.fingerprint("POST", request, checksum.encode())
+
+
+def _replay(
+    session: Session, principal: Principal, options: ImportOptions, fingerprint: str
+) -> Outcome | None:
+    if options.idempotency_key is None:
+        return None
+    record = idempotency.lookup(session, principal.subject, options.idempotency_key, fingerprint)
+    if record is None:
+        return None
+    return Outcome(
+        record.status_code, record.body, {**record.headers, "Idempotent-Replayed": "true"}
+    )
+
+
+def _record(
+    session: Session,
+    principal: Principal,
+    inspection: Inspection,
+    options: ImportOptions,
+    upload: Upload,
+    importer: Importer,
+) -> str:
+    counts = importer.counts
+    record = CaseImport(
+        inspection_id=inspection.id,
+        kind=importer.kind,
+        mode=options.mode.value,
+        content_type=options.media_type[:100],
+        actor=principal.subject,
+        rows=counts.rows,
+        created=counts.created,
+        updated=counts.updated,
+        checksum=upload.checksum,
+        size_bytes=upload.size,
+    )
+    session.add(record)
+    session.flush()
+    noun = "case_import" if importer.kind is ImportKind.cases else "survey_import"
+    audit.record(
+        session, principal, f"{noun}.created", noun, record.id, None, audit.snapshot(record)
+    )
+    session.flush()
+    return record.id
+
+
+def to_read(record: CaseImport) -> ImportRecordRead:
+    return ImportRecordRead(
+        id=record.id,
+        inspection=record.inspection_id,
+        kind=record.kind,
+        mode=ImportMode(record.mode),
+        content_type=record.content_type,
+        actor=record.actor,
+        created_at=record.created_at,
+        rows=record.rows,
+        created=record.created,
+        updated=record.updated,
+        checksum=record.checksum,
+        size_bytes=record.size_bytes,
+    )
+
+
+def get(session: Session, inspection: Inspection, kind: ImportKind, import_id: str) -> CaseImport:
+    record = session.get(CaseImport, import_id)
+    if record is None or record.inspection_id != inspection.id or record.kind != kind:
+        raise NotFound("no such import")
+    return record
+
+
+def listing(
+    session: Session, inspection: Inspection, kind: ImportKind, *, limit: int, offset: int
+) -> Page[ImportRecordRead]:
+    """The inspection's imports of one kind, newest first."""
+    where = (CaseImport.inspection_id == inspection.id, CaseImport.kind == kind)
+    total = session.exec(select(func.count()).select_from(CaseImport).where(*where)).one()
+    rows = session.exec(
+        select(CaseImport)
+        .where(*where)
+        .order_by(col(CaseImport.created_at).desc(), col(CaseImport.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return Page(items=[to_read(row) for row in rows], total=total, limit=limit, offset=offset)

@@ -1,0 +1,295 @@
+"""Findings letters: one per eligible trust, drafted from the scores, published, superseded."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.auth.permissions import Principal, Role
+from app.config import get_settings
+from app.errors import Conflict, NotFound
+from app.models import Case, Establishment, FindingsLetter, Inspection, Programme, Trust, utcnow
+from app.models.inspection import InspectionStatus
+from app.models.letter import LetterStatus
+from app.models.page import Page
+from app.rules.statistics import mean
+from app.services.audit import service as audit
+from app.services.cases.service import framework_index
+from app.services.evidence.judgements import judgements_for
+from app.services.inspections.service import ensure_writable
+from app.services.scoring.service import score_inspection
+from app.services.webhooks import service as webhooks
+
+STRENGTH_MIN, IMPROVEMENT_BELOW, MIN_RELEVANT = 80.0, 50.0, 5
+# A trust sees the letters released to it: published ones and the corrected versions they replaced.
+RELEASED = (LetterStatus.published, LetterStatus.superseded)
+
+
+def eligible_trusts(session: Session, inspection: Inspection) -> dict[str, int]:
+    """Trusts with at least the programme's threshold of the sampled cases, and their counts."""
+    programme = session.get(Programme, inspection.programme_code)
+    threshold = programme.letter_threshold if programme else 10
+    rows = session.exec(
+        select(Case.home_trust, func.count())
+        .where(Case.inspection_id == inspection.id)
+        .group_by(Case.home_trust)
+        .having(func.count() >= threshold)
+    ).all()
+    return dict(sorted(rows))
+
+
+def _figures(question: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "yes": question["yes"],
+        "relevant": question["relevant"],
+        "percent": question["percent"],
+    }
+
+
+def _case_questions(scores: Mapping[str, Any], subjects: set[str]) -> dict[str, Mapping[str, Any]]:
+    return {
+        question["code"]: {**question, "instrument": instrument["code"]}
+        for instrument in scores["instruments"]
+        if instrument["code"] in subjects
+        for question in instrument["questions"]
+    }
+
+
+def letter_content(
+    session: Session,
+    inspection: Inspection,
+    trust: Trust,
+    case_count: int,
+    sample: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Everything a letter says, frozen into the row so a published letter never changes."""
+    index = framework_index(session, inspection)
+    case_instruments = {
+        instrument.code for instrument in index.document.instruments if instrument.subject == "case"
+    }
+    own = _case_questions(score_inspection(session, inspection, trust=trust.code), case_instruments)
+    whole = _case_questions(sample, case_instruments)
+    questions = [
+        {
+            "code": code,
+            "instrument": question["instrument"],
+            "theme": question["theme"],
+            "text": question["text"],
+            "trust": _figures(question),
+            "sample": _figures(whole[code]),
+        }
+        for code, question in own.items()
+    ]
+    by_theme: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for question in questions:
+        by_theme[question["theme"]].append(question)
+    themes = [
+        {
+            "code": theme.code,
+            "title": theme.title,
+            "trust": {"mean": mean(q["trust"]["percent"] for q in by_theme[theme.code])},
+            "sample": {"mean": mean(q["sample"]["percent"] for q in by_theme[theme.code])},
+        }
+        for theme in index.document.themes
+        if by_theme.get(theme.code)
+    ]
+    establishment = (
+        session.get(Establishment, inspection.establishment_code)
+        if inspection.establishment_code
+        else None
+    )
+    settings = get_settings()
+    return {
+        "inspection_dates": {
+            "fieldwork_start": inspection.fieldwork_start,
+            "fieldwork_end": inspection.fieldwork_end,
+        },
+        "programme": inspection.programme_code,
+        "trust": {"code": trust.code, "name": trust.name},
+        "establishment": {"code": establishment.code, "name": establishment.name}
+        if establishment
+        else None,
+        "case_count": case_count,
+        "sample_case_count": sample["cases"],
+        "questions": questions,
+        "themes": themes,
+        "strengths": [
+            q["code"] for q in questions if _meets(q["trust"], lambda p: p >= STRENGTH_MIN)
+        ],
+        "improvements": [
+            q["code"] for q in questions if _meets(q["trust"], lambda p: p < IMPROVEMENT_BELOW)
+        ],
+        "recommendations": list(inspection.recommendations),
+        "judgements": judgements_for(session, inspection),
+        "signatory": {
+            "name": settings.letter_signatory_name,
+            "title": settings.letter_signatory_title,
+        },
+    }
+
+
+def _meets(figures: Mapping[str, Any], rule: Any) -> bool:
+    return (
+        figures["percent"] is not None
+        and figures["relevant"] >= MIN_RELEVANT
+        and rule(figures["percent"])
+    )
+
+
+def generate(
+    session: Session, principal: Principal, inspection: Inspection
+) -> list[FindingsLetter]:
+    """(Re)draft a letter for every eligible trust, replacing that trust's older drafts."""
+    ensure_writable(inspection)
+    if inspection.status == InspectionStatus.planned:
+        raise Conflict(
+            "letters are drafted from fieldwork findings; the inspection is still planned"
+        )
+    eligible = eligible_trusts(session, inspection)
+    existing = session.exec(
+        select(FindingsLetter).where(FindingsLetter.inspection_id == inspection.id)
+    ).all()
+    for draft in (letter for letter in existing if letter.status == LetterStatus.draft):
+        session.delete(draft)
+    session.flush()
+    sample = score_inspection(session, inspection)
+    letters = []
+    for code, count in eligible.items():
+        trust = session.get(Trust, code)
+        assert trust is not None
+        released = [
+            letter
+            for letter in existing
+            if letter.trust_code == code and letter.status == LetterStatus.published
+        ]
+        previous = released[0] if released else None
+        letter = FindingsLetter(
+            inspection_id=inspection.id,
+            trust_code=code,
+            version=(previous.version + 1) if previous else 1,
+            supersedes_id=previous.id if previous else None,
+            content=as_json(letter_content(session, inspection, trust, count, sample)),
+            created_by=principal.subject,
+        )
+        session.add(letter)
+        letters.append(letter)
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "findings_letters.generated",
+        "inspection",
+        inspection.id,
+        None,
+        {"letters": [letter.id for letter in letters], "trusts": list(eligible)},
+    )
+    return letters
+
+
+def as_json(content: dict[str, Any]) -> dict[str, Any]:
+    """Content as plain JSON values (dates as ISO strings), as the JSON column stores it."""
+    return to_jsonable_python(content)
+
+
+def publish(session: Session, principal: Principal, letter: FindingsLetter) -> FindingsLetter:
+    inspection = session.get(Inspection, letter.inspection_id)
+    assert inspection is not None
+    ensure_writable(inspection)
+    if letter.status != LetterStatus.draft:
+        raise Conflict(f"only a draft can be published; this letter is {letter.status}")
+    now = utcnow()
+    if letter.supersedes_id:
+        previous = session.get(FindingsLetter, letter.supersedes_id)
+        if previous is not None and previous.status == LetterStatus.published:
+            previous.status, previous.updated_at = LetterStatus.superseded, now
+            session.add(previous)
+    letter.status, letter.published_at, letter.updated_at = LetterStatus.published, now, now
+    letter.published_by = principal.subject
+    session.add(letter)
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "findings_letter.published",
+        "findings_letter",
+        letter.id,
+        {"status": "draft"},
+        {"status": "published", "version": letter.version, "supersedes": letter.supersedes_id},
+    )
+    webhooks.announce_published(session, letter)
+    return letter
+
+
+def trust_scope(principal: Principal) -> str | None:
+    """The trust a caller is confined to, or None when a role lets it read every letter."""
+    if principal.roles - {Role.trust}:
+        return None
+    return principal.trust or "\0no-trust"
+
+
+def get_visible(session: Session, principal: Principal, letter_id: str) -> FindingsLetter:
+    """The letter, or 404 for anything the caller may not see (never a hint that it exists)."""
+    letter = session.get(FindingsLetter, letter_id)
+    confined = trust_scope(principal)
+    if letter is None or (
+        confined is not None and (letter.trust_code != confined or letter.status not in RELEASED)
+    ):
+        raise NotFound("no such findings letter")
+    return letter
+
+
+def to_read(letter: FindingsLetter) -> dict[str, Any]:
+    content = letter.content
+    published = letter.published_at or None
+    return {
+        "id": letter.id,
+        "inspection": letter.inspection_id,
+        "status": letter.status,
+        "version": letter.version,
+        "supersedes": letter.supersedes_id,
+        "published_at": letter.published_at,
+        "updated_at": letter.updated_at,
+        "generated_at": letter.generated_at,
+        "letter_date": (published or letter.generated_at).date().isoformat(),
+        **content,
+    }
+
+
+def listing(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int,
+    offset: int,
+    trust: str | None = None,
+    inspection: str | None = None,
+    status: LetterStatus | None = None,
+    updated_since: datetime | None = None,
+) -> Page[dict[str, Any]]:
+    filters = []
+    confined = trust_scope(principal)
+    if confined is not None:
+        filters += [FindingsLetter.trust_code == confined, col(FindingsLetter.status).in_(RELEASED)]
+    if trust:
+        filters.append(FindingsLetter.trust_code == trust)
+    if inspection:
+        filters.append(FindingsLetter.inspection_id == inspection)
+    if status:
+        filters.append(FindingsLetter.status == status)
+    if updated_since:
+        filters.append(col(FindingsLetter.updated_at) > updated_since)
+    total = session.exec(select(func.count()).select_from(FindingsLetter).where(*filters)).one()
+    rows = session.exec(
+        select(FindingsLetter)
+        .where(*filters)
+        .order_by(col(FindingsLetter.updated_at).desc(), col(FindingsLetter.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return Page(items=[to_read(row) for row in rows], total=total, limit=limit, offset=offset)

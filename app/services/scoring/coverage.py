@@ -1,0 +1,101 @@
+"""Which criteria an inspection has covered so far: judgements, case figures and evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from app.models import Answer, Case, CriterionJudgement, Inspection
+from app.models.framework import Subject
+from app.rules.statistics import mean, percent
+from app.services.cases.service import framework_index
+from app.services.evidence.items import counts_by_criterion
+from app.services.scoring.service import score_inspection
+
+
+def question_percents(session: Session, inspection: Inspection) -> dict[str, float | None]:
+    """Each answered question's percent over all the inspection's cases, counted by the database."""
+    statement = (
+        select(
+            Answer.question_code,
+            func.sum(case((Answer.sufficient.is_(True), 1), else_=0)),  # type: ignore[attr-defined]
+            func.sum(case((Answer.sufficient.is_(False), 1), else_=0)),  # type: ignore[attr-defined]
+        )
+        .join(Case, Case.id == Answer.case_id)  # type: ignore[arg-type]
+        .where(Case.inspection_id == inspection.id)
+        .group_by(Answer.question_code)
+    )
+    return {
+        code: percent(int(yes or 0), int(yes or 0) + int(no or 0))
+        for code, yes, no in session.exec(statement).all()
+    }
+
+
+def percents_from_scores(scores: Mapping[str, Any]) -> dict[str, float | None]:
+    """The question percents of a scores document, so coverage follows the same case filters."""
+    return {
+        question["code"]: question.get("percent")
+        for instrument in scores.get("instruments", [])
+        for question in instrument.get("questions", [])
+    }
+
+
+def criteria_coverage(
+    session: Session,
+    inspection: Inspection,
+    percents: Mapping[str, float | None] | None = None,
+) -> dict[str, Any]:
+    """Per criterion: its judgement, how much evidence bears on it, and its case questions' mean.
+
+    A criterion is covered once it has a judgement, a case question with a percent, or any
+    evidence; the rest are listed in `not_covered` so gaps show before fieldwork ends.
+    """
+    index = framework_index(session, inspection)
+    if percents is None:
+        percents = question_percents(session, inspection)
+    cited: dict[str, list[str]] = {}
+    for instrument in index.instruments_for(Subject.case):
+        for question in instrument.questions:
+            for code in question.criteria:
+                cited.setdefault(code, []).append(question.code)
+    judged = {
+        row.criterion_code: row
+        for row in session.exec(
+            select(CriterionJudgement).where(CriterionJudgement.inspection_id == inspection.id)
+        ).all()
+    }
+    evidence = counts_by_criterion(session, inspection)
+    rows = []
+    for criterion in sorted(index.criteria.values(), key=lambda item: item.code):
+        questions = cited.get(criterion.code, [])
+        judgement = judged.get(criterion.code)
+        question_mean = mean(percents.get(code) for code in questions)
+        count = evidence.get(criterion.code, 0)
+        rows.append(
+            {
+                "criterion": criterion.code,
+                "text": criterion.text,
+                "theme": criterion.theme,
+                "judgement": str(judgement.judgement) if judgement else None,
+                "narrative": judgement.narrative if judgement else None,
+                "evidence_count": count,
+                "questions": questions,
+                "question_mean": question_mean,
+                "covered": judgement is not None or question_mean is not None or count > 0,
+            }
+        )
+    return {
+        "criteria_coverage": rows,
+        "not_covered": [row["criterion"] for row in rows if not row["covered"]],
+    }
+
+
+def scores_document(
+    session: Session, inspection: Inspection, *, trust: str | None, in_scope: bool | None
+) -> dict[str, Any]:
+    """What GET .../scores answers: the inspection's scores with its criteria coverage."""
+    scores = score_inspection(session, inspection, trust=trust, in_scope=in_scope)
+    return {**scores, **criteria_coverage(session, inspection, percents_from_scores(scores))}

@@ -1,0 +1,204 @@
+"""Typed dependency aliases: the session, the caller, and role gates."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import BackgroundTasks, Depends, Header, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+
+from app.auth.accounts import load_principal
+from app.auth.permissions import Access, Decision, Principal, Resource, decide
+from app.auth.security import TokenError, decode_token
+from app.config import get_settings
+from app.db import get_session
+from app.errors import Forbidden, NotFound, Unauthorized
+from app.models import Inspection
+from app.services.idempotency import store as idempotency
+from app.services.webhooks.delivery import Courier, Outbox, dispatch, outbox
+from app.web.http import representation_etag
+
+# Scope "function": the commit happens before the response is sent, never after.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# For streamed reads only: a session that stays open while the response body is produced.
+StreamSessionDep = Annotated[Session, Depends(get_session, scope="request")]
+
+
+def _bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an access token as 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    """The caller named by a valid token whose account still exists and is enabled."""
+    try:
+        claims = decode_token(_bearer_token(request))
+    except TokenError as exc:
+        raise Unauthorized("the access token is not valid") from exc
+    principal = load_principal(session, str(claims["sub"]))
+    if principal is None:
+        raise Unauthorized("the access token is not valid")
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(resource: Resource, access: Access) -> Callable[[Principal], Awaitable[Principal]]:
+    """A gate: 404 for a caller who may not see the resource, 403 for one who may not do this."""
+
+    # async: the decision is pure, so it runs on the event loop, not a worker thread.
+    async def gate(principal: CurrentPrincipal) -> Principal:
+        decision = decide(principal, resource, access)
+        if decision is Decision.hide:
+            raise NotFound("no such resource")
+        if decision is Decision.forbid:
+            raise Forbidden(f"your role may not {_verb(access)} {resource.value}")
+        return principal
+
+    gate.__name__ = f"require_{resource.value}_{access.name}"
+    return gate
+
+
+def _verb(access: Access) -> str:
+    return {Access.read: "read", Access.write: "change", Access.imports: "import"}[access]
+
+
+def gate(resource: Resource, access: Access) -> type[Principal]:
+    return Annotated[Principal, Depends(require(resource, access))]  # type: ignore[return-value]
+
+
+ReadReference = gate(Resource.reference, Access.read)
+WriteReference = gate(Resource.reference, Access.write)
+ManageAccounts = gate(Resource.accounts, Access.write)
+ReadInspections = gate(Resource.inspections, Access.read)
+WriteInspections = gate(Resource.inspections, Access.write)
+ReadCases = gate(Resource.cases, Access.read)
+WriteCases = gate(Resource.cases, Access.write)
+ImportCases = gate(Resource.cases, Access.imports)
+ReadSurvey = gate(Resource.survey, Access.read)
+WriteSurvey = gate(Resource.survey, Access.write)
+ImportSurvey = gate(Resource.survey, Access.imports)
+ReadScores = gate(Resource.scores, Access.read)
+ReadLetters = gate(Resource.letters, Access.read)
+WriteLetters = gate(Resource.letters, Access.write)
+ReadAudit = gate(Resource.audit, Access.read)
+ReadEvidence = gate(Resource.evidence, Access.read)
+WriteEvidence = gate(Resource.evidence, Access.write)
+ReadWebhooks = gate(Resource.webhooks, Access.read)
+WriteWebhooks = gate(Resource.webhooks, Access.write)
+
+
+class Pagination:
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
+        offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
+    ) -> None:
+        self.limit = limit
+        self.offset = offset
+
+
+PageDep = Annotated[Pagination, Depends()]
+
+
+class Idempotency:
+    """The Idempotency-Key of a creating request, bound to its caller, path and body."""
+
+    def __init__(self, request: Request, key: str | None, request_fingerprint: str) -> None:
+        self.request = request
+        self.key = key
+        self.fingerprint = request_fingerprint
+
+    def replay(self, session: Session, principal: Principal) -> Response | None:
+        if self.key is None:
+            return None
+        record = idempotency.lookup(session, principal.subject, self.key, self.fingerprint)
+        if record is None:
+            return None
+        return JSONResponse(
+            record.body, record.status_code, {**record.headers, "Idempotent-Replayed": "true"}
+        )
+
+    def respond(
+        self,
+        session: Session,
+        principal: Principal,
+        status_code: int,
+        payload: Any,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        body = jsonable_encoder(payload)
+        headers = {**(headers or {}), "ETag": representation_etag(body)}
+        if self.key is not None:
+            idempotency.remember(
+                session,
+                principal.subject,
+                self.key,
+                self.request.method,
+                self.request.url.path,
+                self.fingerprint,
+                status_code,
+                body,
+                headers,
+            )
+        return JSONResponse(body, status_code, headers)
+
+
+async def idempotency_of(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="A retry with the same key and body replays the first response"),
+    ] = None,
+) -> Idempotency:
+    key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
+    body = await request.body() if key is not None else b""
+    return Idempotency(
+        request, key, idempotency.fingerprint(request.method, request.url.path, body)
+    )
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency_of)]
+
+
+def inspection_from_path(inspection_id: str, session: SessionDep) -> Inspection:
+    """The inspection named in the path, or 404."""
+    from app.services.inspections import service as inspections
+
+    return inspections.get(session, inspection_id)
+
+
+InspectionDep = Annotated[Inspection, Depends(inspection_from_path)]
+
+
+def webhook_courier() -> Courier:
+    """How webhook deliveries travel: the network; tests override this with a receiver."""
+    return Courier(allow_loopback=get_settings().is_development)
+
+
+def webhook_outbox(
+    session: SessionDep,
+    later: StreamSessionDep,
+    background: BackgroundTasks,
+    courier: Annotated[Courier, Depends(webhook_courier)],
+) -> Outbox:
+    """Webhook deliveries of this request, sent after its transaction commits and it answers.
+
+    Background tasks run after the response, so after SessionDep's commit; the outbox itself
+    only releases what a commit kept. Outcomes are noted in `later`, a session that outlives
+    the response.
+    """
+    box = outbox(session)
+    background.add_task(dispatch, box, later, courier)
+    return box
+
+
+WebhookOutbox = Annotated[Outbox, Depends(webhook_outbox)]

@@ -1,0 +1,239 @@
+"""Statistics against values computed independently.
+
+Wilson intervals: scipy.stats.binomtest(yes, n).proportion_ci(method="wilson") (scipy 1.17),
+agreeing with Newcombe (1998), Statistics in Medicine 17:857-872, table I, method 3.
+P-values: scipy.stats.chi2_contingency(table, correction=False), the same as R's
+prop.test(c(a, b), c(n, m), correct = FALSE); the uncorrected chi-squared test on a 2x2
+table is the square of the pooled two-proportion z-test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models.framework import RatingBand
+from app.rules.statistics import (
+    LOW_BASE,
+    Z95,
+    difference_points,
+    is_low_base,
+    lowest,
+    mean,
+    percent,
+    rating_band,
+    round1,
+    two_proportion_p_value,
+    wilson_interval,
+)
+
+
+@pytest.mark.parametrize(
+    ("yes", "relevant", "expected"),
+    [
+        (11, 20, 55.0),  # SPEC 7
+        (2, 3, 66.7),
+        (1, 3, 33.3),
+        (1, 8, 12.5),
+        # Exact halves round up; round() would give 6.2, 31.2 and 1.2.
+        (1, 16, 6.3),
+        (5, 16, 31.3),
+        (1, 80, 1.3),
+        (3, 16, 18.8),
+        (0, 7, 0.0),
+        (7, 7, 100.0),
+        (1, 1, 100.0),
+        (0, 1, 0.0),
+        (0, 0, None),
+    ],
+)
+def test_percent(yes: int, relevant: int, expected: float | None) -> None:
+    assert percent(yes, relevant) == expected
+
+
+@pytest.mark.parametrize(
+    ("yes", "relevant", "expected"),
+    [
+        (11, 20, [34.2, 74.2]),  # SPEC 7: 34.2085, 74.1802
+        (81, 263, [25.5, 36.6]),
+        (15, 148, [6.2, 16.0]),
+        (1, 29, [0.6, 17.2]),
+        # Nothing yes, everything yes: the bounds are exactly 0 and 100.
+        (0, 20, [0.0, 16.1]),
+        (20, 20, [83.9, 100.0]),
+        (0, 4, [0.0, 49.0]),
+        (4, 4, [51.0, 100.0]),
+        # The smallest bases.
+        (0, 1, [0.0, 79.3]),
+        (1, 1, [20.7, 100.0]),
+        (1, 2, [9.5, 90.5]),
+        (2, 3, [20.8, 93.9]),
+    ],
+)
+def test_wilson_interval(yes: int, relevant: int, expected: list[float]) -> None:
+    assert wilson_interval(yes, relevant) == expected
+
+
+@pytest.mark.parametrize(
+    ("yes", "relevant", "expected"), [(11, 20, [37.2, 71.6]), (3, 10, [12.7, 55.8])]
+)
+def test_wilson_interval_at_another_confidence_level(
+    yes: int, relevant: int, expected: list[float]
+) -> None:
+    """z for 90% (scipy.stats.norm.ppf(0.95)); the interval is the 90% Wilson interval."""
+    assert wilson_interval(yes, relevant, z=1.6448536269514722) == expected
+
+
+def test_wilson_interval_without_a_base() -> None:
+    assert wilson_interval(0, 0) is None
+
+
+def test_z95_is_the_two_sided_95_percent_quantile() -> None:
+    assert Z95 == 1.959963984540054  # scipy.stats.norm.ppf(0.975)
+
+
+@pytest.mark.parametrize(
+    ("yes_a", "relevant_a", "yes_b", "relevant_b", "expected"),
+    [
+        (45, 100, 30, 100, 0.02846),  # 0.028459736916310638
+        (30, 100, 45, 100, 0.02846),  # two-sided: the order of the sides does not matter
+        (11, 20, 9, 20, 0.5271),  # 0.5270892568655381
+        (7, 9, 2, 8, 0.02955),  # 0.029549015619382283
+        (1, 10, 9, 10, 0.0003466),  # 0.000346619351134667
+        # Four significant figures: a tiny p-value does not collapse to 0.
+        (15, 50, 35, 50, 6.334e-05),  # 6.334248366623988e-05
+        (0, 200, 40, 200, 2.617e-11),  # 2.6167849372106072e-11
+        # Identical proportions.
+        (50, 100, 50, 100, 1.0),
+        (3, 10, 6, 20, 1.0),
+    ],
+)
+def test_two_proportion_p_value(
+    yes_a: int, relevant_a: int, yes_b: int, relevant_b: int, expected: float
+) -> None:
+    assert two_proportion_p_value(yes_a, relevant_a, yes_b, relevant_b) == expected
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        # The pooled standard error is 0: all yes, or all no, on both sides.
+        ((5, 5, 8, 8), 1.0),
+        ((0, 5, 0, 8), 1.0),
+        # A side with no base.
+        ((3, 5, 0, 0), None),
+        ((0, 0, 3, 5), None),
+        ((0, 0, 0, 0), None),
+    ],
+)
+def test_p_value_edges(counts: tuple[int, int, int, int], expected: float | None) -> None:
+    assert two_proportion_p_value(*counts) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (55.0, 47.5, 7.5),
+        (47.5, 55.0, -7.5),
+        (66.7, 33.3, 33.4),  # float subtraction gives 33.400000000000006
+        (0.3, 0.1, 0.2),
+        (50.0, 50.0, 0.0),
+        (None, 50.0, None),
+        (50.0, None, None),
+        (None, None, None),
+    ],
+)
+def test_difference_points(a: float | None, b: float | None, expected: float | None) -> None:
+    assert difference_points(a, b) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected_mean", "expected_lowest"),
+    [
+        ([55.0, 60.0, 47.5], 54.2, 47.5),  # 54.1666...
+        ([55.0, None, 65.0], 60.0, 55.0),  # a question nobody was relevant to is ignored
+        ([None, 0.0], 0.0, 0.0),  # 0 is a value, not a missing one
+        ([None, None], None, None),
+        ([], None, None),
+        ([12.5, 12.6], 12.6, 12.5),  # 12.55 rounds up
+        ([0.7, 2.4], 1.6, 0.7),  # 1.55 rounds up, though the float sum / 2 is 1.5499999999999998
+        ([0.7, 12.6], 6.7, 0.7),  # 6.65, likewise 6.6499999999999995 in floats
+        ([0.1, 0.2], 0.2, 0.1),  # 0.15 rounds up
+        ([100.0], 100.0, 100.0),
+    ],
+)
+def test_mean_and_lowest(
+    values: list[float | None], expected_mean: float | None, expected_lowest: float | None
+) -> None:
+    assert mean(values) == expected_mean
+    assert lowest(values) == expected_lowest
+
+
+def test_mean_and_lowest_take_any_iterable() -> None:
+    assert mean(value for value in (40.0, None, 50.0)) == 45.0
+    assert lowest(value for value in (40.0, None, 50.0)) == 40.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(12.25, 12.3), (12.35, 12.4), (-7.25, -7.3), (54.16666, 54.2), (0.04, 0.0), (None, None)],
+)
+def test_round1_rounds_halves_away_from_zero(value: float | None, expected: float | None) -> None:
+    assert round1(value) == expected
+
+
+HMIP_BANDS = [
+    (80.0, "outstanding"),
+    (65.0, "good"),
+    (50.0, "requires improvement"),
+    (0.0, "inadequate"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (100.0, "outstanding"),
+        (80.0, "outstanding"),
+        (79.9, "good"),
+        (65.0, "good"),
+        (64.9, "requires improvement"),
+        (50.0, "requires improvement"),
+        (49.9, "inadequate"),
+        (0.0, "inadequate"),
+        (None, None),
+    ],
+)
+def test_rating_band(value: float | None, expected: str | None) -> None:
+    assert rating_band(value, HMIP_BANDS) == expected
+    # The order the bands are given in does not matter.
+    assert rating_band(value, list(reversed(HMIP_BANDS))) == expected
+    assert rating_band(value, [HMIP_BANDS[2], HMIP_BANDS[0], HMIP_BANDS[3], HMIP_BANDS[1]]) == (
+        expected
+    )
+    # A framework document's bands, as models or as plain mappings.
+    models = [RatingBand(min=floor, label=label) for floor, label in HMIP_BANDS]
+    assert rating_band(value, models) == expected
+    assert rating_band(value, [{"min": f, "label": label} for f, label in HMIP_BANDS]) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "bands", "expected"),
+    [
+        (49.9, [(50.0, "pass")], None),  # below every band
+        (50.0, [(50.0, "pass")], "pass"),
+        (10.0, [], None),
+        (0.0, [(65.0, "good"), (50.0, "requires improvement")], None),
+    ],
+)
+def test_rating_band_below_every_band(
+    value: float, bands: list[tuple[float, str]], expected: str | None
+) -> None:
+    assert rating_band(value, bands) == expected
+
+
+@pytest.mark.parametrize(
+    ("relevant", "expected"), [(0, True), (1, True), (4, True), (5, False), (6, False), (20, False)]
+)
+def test_low_base(relevant: int, expected: bool) -> None:
+    assert LOW_BASE == 5
+    assert is_low_base(relevant) is expected
