@@ -23,6 +23,7 @@ from app.models import Inspection
 from app.services.imports import bulk as bulk_import
 from app.services.imports.bulk import ImportMode, ImportOptions
 from app.services.imports.case_import import CaseImporter
+from app.services.imports.readers import Format, ImportFile
 from bench.bench_db import add_database_argument, configure_service_environment, scratch_database
 from bench.import_data import write_cases_csv
 from bench.import_loads import CHUNK, framework_plan, new_inspection
@@ -46,15 +47,20 @@ def main(argv: list[str] | None = None) -> int:
             inspection = session.get(Inspection, inspection_id)
             assert inspection is not None
             principal = Principal("bench", "user", "bench", frozenset({Role.admin}))
-            options = ImportOptions("text/csv", "text/csv", ImportMode.create, False, None, "/")
+            options = ImportOptions(ImportMode.create, dry_run=False)
             importer = CaseImporter(session, inspection, ImportMode.create)
             profile.enable()
-            outcome = bulk_import.run(
-                session, principal, inspection, options, _chunks(path), importer
+            result = bulk_import.run(
+                session,
+                principal,
+                inspection,
+                options,
+                lambda: ImportFile(Format.csv, _chunks(path), "text/csv"),
+                importer,
             )
             session.commit()
             profile.disable()
-        print(outcome.status, outcome.body)
+        print(result.model_dump())
     pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
     return 0
 

@@ -10,8 +10,9 @@ from app.models.case import CaseRead, CaseWrite
 from app.models.page import Page
 from app.services.cases import service as cases
 from app.services.inspections import service as inspections
-from app.web.deps import IdempotencyDep, InspectionDep, PageDep, ReadCases, SessionDep, WriteCases
+from app.web.deps import InspectionDep, PageDep, ReadCases, SessionDep, WriteCases
 from app.web.http import json_with_etag, require_match
+from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -61,12 +62,11 @@ def create_case(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Add a sampled case with its answers; every fault is reported at once."""
-    replayed = idempotency.replay(session, principal)
-    if replayed is not None:
-        return replayed
-    created = cases.create(session, principal, inspection, body)
-    return idempotency.respond(
-        session, principal, 201, created, {"Location": f"/api/v1/cases/{created.id}"}
+    return idempotency.create(
+        session,
+        principal,
+        lambda: cases.create(session, principal, inspection, body),
+        lambda created: f"/api/v1/cases/{created.id}",
     )
 
 

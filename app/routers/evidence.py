@@ -12,7 +12,6 @@ from app.models.page import Page
 from app.services.evidence import items as evidence
 from app.services.inspections import service as inspections
 from app.web.deps import (
-    IdempotencyDep,
     InspectionDep,
     PageDep,
     ReadEvidence,
@@ -20,6 +19,7 @@ from app.web.deps import (
     WriteEvidence,
 )
 from app.web.http import json_with_etag, require_match
+from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"])
@@ -68,12 +68,11 @@ def create_evidence(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Record an evidence item (a meeting, document, interview...); its text names no prisoner."""
-    replayed = idempotency.replay(session, principal)
-    if replayed is not None:
-        return replayed
-    created = evidence.create(session, principal, inspection, payload)
-    return idempotency.respond(
-        session, principal, 201, created, {"Location": f"/api/v1/evidence/{created.id}"}
+    return idempotency.create(
+        session,
+        principal,
+        lambda: evidence.create(session, principal, inspection, payload),
+        lambda created: f"/api/v1/evidence/{created.id}",
     )
 
 

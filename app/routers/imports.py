@@ -7,17 +7,25 @@ from typing import Annotated, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
+from sqlmodel import Session
 
+from app.auth.permissions import Principal
+from app.models import Inspection
 from app.models.imports import ImportKind
 from app.models.page import Page
 from app.services.cases import export as case_export
-from app.services.idempotency import store as idempotency
 from app.services.imports import bulk as bulk_import
-from app.services.imports.bulk import ImportMode, ImportOptions, ImportRecordRead, ImportResult
+from app.services.imports.bulk import (
+    Importer,
+    ImportMode,
+    ImportOptions,
+    ImportRecordRead,
+    ImportResult,
+)
 from app.services.imports.case_import import CaseImporter
-from app.services.imports.readers import chunks_from, media_type_of
 from app.services.imports.survey_import import SurveyImporter
+from app.web import uploads
 from app.web.deps import (
     ImportCases,
     ImportSurvey,
@@ -29,6 +37,7 @@ from app.web.deps import (
     StreamSessionDep,
 )
 from app.web.http import json_with_etag
+from app.web.idempotency import Idempotency
 from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1/inspections/{inspection_id}", tags=["bulk data"])
@@ -57,23 +66,39 @@ UPLOAD_DOC = {
 UPLOAD_ERRORS = problem_responses(409, 413, 415)
 
 
-def _options(request: Request, mode: ImportMode, dry_run: bool, key: str | None) -> ImportOptions:
-    content_type = request.headers.get("content-type", "")
-    return ImportOptions(
-        media_type=media_type_of(content_type),
-        content_type=content_type,
-        mode=mode,
-        dry_run=dry_run,
-        idempotency_key=idempotency.check_key(key) if key is not None else None,
-        path=request.url.path,
-    )
+async def _run(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    inspection: Inspection,
+    options: ImportOptions,
+    key: str | None,
+    importer: Callable[[], Importer],
+) -> Response:
+    header = uploads.content_type(request)
+    media_type = uploads.import_media_type(header)
+    idempotency = Idempotency.of_upload(request, key)
+    query = f"mode={options.mode.value}&dry_run={options.dry_run}"
 
+    def job(body: Iterator[bytes]) -> Response:
+        # Checks and writes are synchronous and run in a worker thread, pulling the body
+        # from the event loop one chunk at a time. A retry is known only once its file is
+        # read, so it is replayed after the checks, before any fault is raised.
+        opened = importer()
+        with bulk_import.checked(
+            session, inspection, lambda: uploads.import_file(media_type, header, body), opened
+        ) as file:
+            once = idempotency.for_file(file.checksum, query)
+            replayed = once.replay(session, principal)
+            if replayed is not None:
+                return replayed
+            result = file.write(principal, options)
+        headers = {}
+        if result.import_id is not None:
+            headers["Location"] = f"{request.url.path}/{result.import_id}"
+        return once.respond(session, principal, 201, result, headers, etag=False)
 
-async def _run(request: Request, job: Callable[[Iterator[bytes]], bulk_import.Outcome]) -> Response:
-    # Checks and writes are synchronous and run in a worker thread, pulling the body
-    # from the event loop one chunk at a time.
-    outcome = await anyio.to_thread.run_sync(job, chunks_from(request.stream()))
-    return JSONResponse(outcome.body, outcome.status, outcome.headers)
+    return await anyio.to_thread.run_sync(job, uploads.chunks_from(request.stream()))
 
 
 @router.post(
@@ -96,12 +121,14 @@ async def import_cases(
     idempotency_key: KeyHeader = None,
 ) -> Response:
     """Bulk upload of cases (CSV, multipart `file`, or NDJSON): every row valid, or nothing is written."""
-    options = _options(request, mode, dry_run, idempotency_key)
     return await _run(
         request,
-        lambda body: bulk_import.run(
-            session, principal, inspection, options, body, CaseImporter(session, inspection, mode)
-        ),
+        session,
+        principal,
+        inspection,
+        ImportOptions(mode, dry_run),
+        idempotency_key,
+        lambda: CaseImporter(session, inspection, mode),
     )
 
 
@@ -125,12 +152,14 @@ async def import_survey_responses(
     idempotency_key: KeyHeader = None,
 ) -> Response:
     """Bulk upload of prisoner survey responses, one row per respondent; all or nothing."""
-    options = _options(request, ImportMode.create, dry_run, idempotency_key)
     return await _run(
         request,
-        lambda body: bulk_import.run(
-            session, principal, inspection, options, body, SurveyImporter(session, inspection)
-        ),
+        session,
+        principal,
+        inspection,
+        ImportOptions(ImportMode.create, dry_run),
+        idempotency_key,
+        lambda: SurveyImporter(session, inspection),
     )
 
 

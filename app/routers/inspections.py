@@ -20,7 +20,6 @@ from app.services.cases import samples
 from app.services.cases.samples import SampleResult
 from app.services.inspections import service as inspections
 from app.web.deps import (
-    IdempotencyDep,
     InspectionDep,
     PageDep,
     ReadInspections,
@@ -29,6 +28,7 @@ from app.web.deps import (
     WriteInspections,
 )
 from app.web.http import json_with_etag, require_match
+from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1/inspections", tags=["inspections"])
@@ -58,13 +58,14 @@ def create_inspection(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Plan an inspection of an establishment (prison programmes) or a trust (community programmes)."""
-    replayed = idempotency.replay(session, principal)
-    if replayed is not None:
-        return replayed
-    inspection = inspections.create(session, principal, payload)
-    body = inspections.to_read(session, inspection, principal)
-    headers = {"Location": f"/api/v1/inspections/{inspection.id}"}
-    return idempotency.respond(session, principal, 201, body, headers)
+    return idempotency.create(
+        session,
+        principal,
+        lambda: inspections.to_read(
+            session, inspections.create(session, principal, payload), principal
+        ),
+        lambda created: f"/api/v1/inspections/{created.id}",
+    )
 
 
 @router.get("", operation_id="list_inspections", response_model=Page[InspectionRead])

@@ -11,8 +11,9 @@ from app.models.page import Page
 from app.services.inspections import service as inspections
 from app.services.survey import service as survey
 from app.services.survey.service import SurveyResponseRead
-from app.web.deps import IdempotencyDep, InspectionDep, PageDep, ReadSurvey, SessionDep, WriteSurvey
+from app.web.deps import InspectionDep, PageDep, ReadSurvey, SessionDep, WriteSurvey
 from app.web.http import json_with_etag
+from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["prisoner survey"])
@@ -62,12 +63,11 @@ def create_response(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Record one respondent's answers; applies_if between questions is checked."""
-    replayed = idempotency.replay(session, principal)
-    if replayed is not None:
-        return replayed
-    created = survey.add(session, principal, inspection, body)
-    return idempotency.respond(
-        session, principal, 201, created, {"Location": f"/api/v1/survey-responses/{created.id}"}
+    return idempotency.create(
+        session,
+        principal,
+        lambda: survey.add(session, principal, inspection, body),
+        lambda created: f"/api/v1/survey-responses/{created.id}",
     )
 
 

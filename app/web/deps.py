@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Header, Query, Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi import BackgroundTasks, Depends, Query, Request
 from sqlmodel import Session
 
 from app.auth.accounts import load_principal
@@ -17,9 +15,7 @@ from app.config import get_settings
 from app.db import get_session
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.models import Inspection
-from app.services.idempotency import store as idempotency
 from app.services.webhooks.delivery import Courier, Outbox, dispatch, outbox
-from app.web.http import representation_etag
 
 # Scope "function": the commit happens before the response is sent, never after.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -107,66 +103,6 @@ class Pagination:
 
 
 PageDep = Annotated[Pagination, Depends()]
-
-
-class Idempotency:
-    """The Idempotency-Key of a creating request, bound to its caller, path and body."""
-
-    def __init__(self, request: Request, key: str | None, request_fingerprint: str) -> None:
-        self.request = request
-        self.key = key
-        self.fingerprint = request_fingerprint
-
-    def replay(self, session: Session, principal: Principal) -> Response | None:
-        if self.key is None:
-            return None
-        record = idempotency.lookup(session, principal.subject, self.key, self.fingerprint)
-        if record is None:
-            return None
-        return JSONResponse(
-            record.body, record.status_code, {**record.headers, "Idempotent-Replayed": "true"}
-        )
-
-    def respond(
-        self,
-        session: Session,
-        principal: Principal,
-        status_code: int,
-        payload: Any,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        body = jsonable_encoder(payload)
-        headers = {**(headers or {}), "ETag": representation_etag(body)}
-        if self.key is not None:
-            idempotency.remember(
-                session,
-                principal.subject,
-                self.key,
-                self.request.method,
-                self.request.url.path,
-                self.fingerprint,
-                status_code,
-                body,
-                headers,
-            )
-        return JSONResponse(body, status_code, headers)
-
-
-async def idempotency_of(
-    request: Request,
-    idempotency_key: Annotated[
-        str | None,
-        Header(description="A retry with the same key and body replays the first response"),
-    ] = None,
-) -> Idempotency:
-    key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
-    body = await request.body() if key is not None else b""
-    return Idempotency(
-        request, key, idempotency.fingerprint(request.method, request.url.path, body)
-    )
-
-
-IdempotencyDep = Annotated[Idempotency, Depends(idempotency_of)]
 
 
 def inspection_from_path(inspection_id: str, session: SessionDep) -> Inspection:

@@ -1,13 +1,15 @@
-"""What case and survey imports share: two passes, the fault list, idempotency, the record.
+"""What case and survey imports share: two passes, the fault list, the record.
 
 Pass one streams the file, checks every row and parks the checked rows in a spool; pass
 two writes them in batches. Both run in the request's one transaction, so a fault found
-by either leaves nothing behind.
+by either leaves nothing behind. Between the two, a caller may decide the file was
+already imported (a retried request) and write nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -25,12 +27,11 @@ from app.models import CaseImport, Inspection
 from app.models.imports import ImportKind
 from app.models.page import Page
 from app.services.audit import service as audit
-from app.services.idempotency import store as idempotency
 from app.services.imports.readers import (
+    ImportFile,
     UnreadableFile,
     Upload,
     not_utf8,
-    open_upload,
     printable,
 )
 from app.services.imports.spool import Spool
@@ -72,19 +73,8 @@ class ImportRecordRead(BaseModel):
 
 @dataclass(frozen=True)
 class ImportOptions:
-    media_type: str
-    content_type: str
     mode: ImportMode
     dry_run: bool
-    idempotency_key: str | None
-    path: str
-
-
-@dataclass
-class Outcome:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str]
 
 
 class FaultLog:
@@ -168,60 +158,79 @@ def row_fits(row: int, cells: list[str], header: list[str], faults: FaultLog) ->
     return not bad
 
 
-def run(
+class CheckedFile:
+    """A file whose every row has been checked and parked in the spool, not yet written."""
+
+    def __init__(
+        self,
+        session: Session,
+        inspection: Inspection,
+        importer: Importer,
+        upload: Upload,
+        faults: FaultLog,
+        spool: Spool,
+    ) -> None:
+        self.session, self.inspection, self.importer = session, inspection, importer
+        self.upload, self.faults, self.spool = upload, faults, spool
+
+    @property
+    def checksum(self) -> str:
+        """The SHA-256 of the file's bytes."""
+        return self.upload.checksum
+
+    def write(self, principal: Principal, options: ImportOptions) -> ImportResult:
+        """Refuse the file if any row is at fault; otherwise write it (unless a dry run)."""
+        if self.importer.counts.rows == 0:
+            self.faults.add(HEADER_ROW, None, "no_rows", "the file has no data rows")
+        self.faults.raise_if_any()
+        import_id = None
+        if not options.dry_run:
+            _write(self.importer, self.spool)
+            import_id = _record(
+                self.session, principal, self.inspection, options, self.upload, self.importer
+            )
+        counts = self.importer.counts
+        return ImportResult(
+            import_id=import_id,
+            rows=counts.rows,
+            created=counts.created,
+            updated=counts.updated,
+            dry_run=options.dry_run,
+        )
+
+
+@contextmanager
+def checked(
     session: Session,
-    principal: Principal,
     inspection: Inspection,
-    options: ImportOptions,
-    body: Iterator[bytes],
+    open_file: Callable[[], ImportFile],
     importer: Importer,
-) -> Outcome:
-    """Check the whole file, then replay, refuse or write it."""
+) -> Iterator[CheckedFile]:
+    """Pass one: read and check the whole file; the spool lasts as long as the block."""
     ensure_writable(inspection)
     faults = FaultLog()
     with Spool() as spool:
         try:
-            upload = open_upload(options.media_type, options.content_type, body)
+            upload = Upload(open_file())
             importer.check(upload, faults, spool)
             upload.finish()
         except UnreadableFile as exc:
             faults.add(exc.row, None, exc.code, exc.message)
             raise faults.failure() from exc
-        fingerprint = _fingerprint(options, upload.checksum)
-        replayed = _replay(session, principal, options, fingerprint)
-        if replayed is not None:
-            return replayed
-        if importer.counts.rows == 0:
-            faults.add(HEADER_ROW, None, "no_rows", "the file has no data rows")
-        faults.raise_if_any()
-        import_id = None
-        if not options.dry_run:
-            _write(importer, spool)
-            import_id = _record(session, principal, inspection, options, upload, importer)
-    counts = importer.counts
-    result = ImportResult(
-        import_id=import_id,
-        rows=counts.rows,
-        created=counts.created,
-        updated=counts.updated,
-        dry_run=options.dry_run,
-    ).model_dump()
-    headers = {}
-    if import_id is not None:
-        headers["Location"] = f"{options.path}/{import_id}"
-    if options.idempotency_key is not None:
-        idempotency.remember(
-            session,
-            principal.subject,
-            options.idempotency_key,
-            "POST",
-            options.path,
-            fingerprint,
-            201,
-            result,
-            headers,
-        )
-    return Outcome(201, result, headers)
+        yield CheckedFile(session, inspection, importer, upload, faults, spool)
+
+
+def run(
+    session: Session,
+    principal: Principal,
+    inspection: Inspection,
+    options: ImportOptions,
+    open_file: Callable[[], ImportFile],
+    importer: Importer,
+) -> ImportResult:
+    """Check the whole file, then refuse or write it."""
+    with checked(session, inspection, open_file, importer) as file:
+        return file.write(principal, options)
 
 
 def _write(importer: Importer, spool: Spool) -> None:
@@ -234,26 +243,6 @@ def _write(importer: Importer, spool: Spool) -> None:
             "another upload changed this inspection's cases while this file was being "
             "written; nothing was imported: upload the file again"
         ) from exc
-
-
-def _fingerprint(options: ImportOptions, checksum: str) -> str:
-    # The file's checksum stands for the body, so a multipart retry with a new boundary
-    # still matches; the query is part of the request a key was first used with.
-    request = f"{options.path}?mode={options.mode.value}&dry_run={options.dry_run}"
-    return idempotency.fingerprint("POST", request, checksum.encode())
-
-
-def _replay(
-    session: Session, principal: Principal, options: ImportOptions, fingerprint: str
-) -> Outcome | None:
-    if options.idempotency_key is None:
-        return None
-    record = idempotency.lookup(session, principal.subject, options.idempotency_key, fingerprint)
-    if record is None:
-        return None
-    return Outcome(
-        record.status_code, record.body, {**record.headers, "Idempotent-Replayed": "true"}
-    )
 
 
 def _record(
@@ -269,7 +258,7 @@ def _record(
         inspection_id=inspection.id,
         kind=importer.kind,
         mode=options.mode.value,
-        content_type=options.media_type[:100],
+        content_type=upload.file.media_type[:100],
         actor=principal.subject,
         rows=counts.rows,
         created=counts.created,
