@@ -21,6 +21,13 @@ class AnswerKind(StrEnum):
     choice = "choice"
 
 
+class DocumentFormat(StrEnum):
+    """How an uploaded framework document is written."""
+
+    json = "json"
+    yaml = "yaml"
+
+
 class Subject(StrEnum):
     case = "case"
     respondent = "respondent"

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.models.framework import FrameworkRead, FrameworkSummary, Subject
 from app.models.page import Page
 from app.services.frameworks import service as frameworks
+from app.web import uploads
 from app.web.deps import PageDep, ReadReference, SessionDep, WriteReference
 from app.web.http import json_small_page, json_with_etag
 
@@ -53,11 +54,16 @@ async def upload_framework(
     request: Request, session: SessionDep, principal: WriteReference
 ) -> Response:
     """Upload a framework document (JSON or YAML); a used version is never changed."""
-    raw = frameworks.parse_upload(await request.body(), request.headers.get("content-type", ""))
+    body = await request.body()
+    raw = frameworks.parse_upload(body, uploads.document_format(request))
     framework, created = frameworks.store(session, raw, principal.subject)
-    body = frameworks.read(session, framework)
     headers = {"Location": f"/api/v1/frameworks/{framework.code}?version={framework.version}"}
-    return json_with_etag(request, body, status_code=201 if created else 200, headers=headers)
+    return json_with_etag(
+        request,
+        frameworks.read(session, framework),
+        status_code=201 if created else 200,
+        headers=headers,
+    )
 
 
 @router.get("/{code}", operation_id="get_framework", response_model=FrameworkRead)

@@ -16,9 +16,10 @@ from app.models.inspection import (
     TransitionRequest,
 )
 from app.models.page import Page
+from app.models.sample import SampleResult
 from app.services.cases import samples
-from app.services.cases.samples import SampleResult
 from app.services.inspections import service as inspections
+from app.web import uploads
 from app.web.deps import (
     InspectionDep,
     PageDep,
@@ -170,7 +171,8 @@ async def draw_sample(
     replace: bool = False,
 ) -> SampleResult:
     """Draw the case sample (created as cases) and the survey sample from a population, reproducibly."""
-    rows = samples.read_population(await request.body(), request.headers.get("content-type", ""))
+    text = uploads.utf8_text(await request.body(), "the population must be UTF-8")
+    rows = samples.read_population(text, uploads.population_format(request))
     return await run_in_threadpool(
         samples.draw_sample,
         session,

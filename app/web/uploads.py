@@ -15,13 +15,24 @@ from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from app.errors import UnsupportedMediaType
+from app.errors import BadRequest, UnsupportedMediaType
+from app.models.framework import DocumentFormat
+from app.models.sample import PopulationFormat
 from app.services.imports.readers import Format, ImportFile, UnreadableFile
 
 CSV_TYPES = frozenset({"text/csv", "application/csv"})
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 MULTIPART = "multipart/form-data"
 UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii"})
+
+DOCUMENT_FORMATS = {
+    "application/json": DocumentFormat.json,
+    "": DocumentFormat.json,
+    **dict.fromkeys(
+        ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"), DocumentFormat.yaml
+    ),
+}
+POPULATION_FORMATS = {"text/csv": PopulationFormat.csv, "application/json": PopulationFormat.json}
 
 F = TypeVar("F")
 
@@ -30,12 +41,33 @@ def content_type(request: Request) -> str:
     return request.headers.get("content-type", "")
 
 
-def body_format(request: Request, formats: Mapping[str, F], refusal: str) -> F:
-    """The format a body's media type names, among those a service reads; 415 otherwise."""
+def _format(request: Request, formats: Mapping[str, F], refusal: str) -> F:
     media_type = content_type(request).split(";")[0].strip().lower()
     if media_type not in formats:
         raise UnsupportedMediaType(refusal)
     return formats[media_type]
+
+
+def document_format(request: Request) -> DocumentFormat:
+    """How an uploaded framework is written; 415 for anything but JSON or YAML."""
+    return _format(
+        request, DOCUMENT_FORMATS, "send the framework as application/json or application/yaml"
+    )
+
+
+def population_format(request: Request) -> PopulationFormat:
+    """How an uploaded population is written; 415 for anything but CSV or JSON."""
+    return _format(
+        request, POPULATION_FORMATS, "send the population as text/csv or application/json"
+    )
+
+
+def utf8_text(body: bytes, refusal: str) -> str:
+    """A whole body as text (a leading byte order mark dropped); 400 if it is not UTF-8."""
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(refusal) from exc
 
 
 def import_media_type(header: str) -> str:

@@ -8,15 +8,15 @@ import json
 from collections import Counter
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from app.auth.permissions import Principal
-from app.errors import BadRequest, Conflict, UnsupportedMediaType, ValidationFailed, row_error
+from app.errors import BadRequest, Conflict, ValidationFailed, row_error
 from app.models import Case, Inspection, utcnow
 from app.models.case import CASE_ATTRIBUTES
 from app.models.inspection import InspectionStatus
+from app.models.sample import PopulationFormat, SampleResult
 from app.rules import sampling
 from app.rules.case_rules import check_case
 from app.services.audit import service as audit
@@ -27,27 +27,11 @@ from app.services.inspections.service import ensure_writable, lock
 MAX_POPULATION = 20_000
 
 
-class SampleResult(BaseModel):
-    seed: str
-    population: int
-    in_scope: int
-    case_size: int
-    survey_size: int
-    cases_created: int
-    case_refs: list[str]
-    survey_refs: list[str]
-
-
-def read_population(body: bytes, content_type: str) -> list[dict[str, Any]]:
+def read_population(text: str, population_format: PopulationFormat) -> list[dict[str, Any]]:
     """Population rows from CSV, a JSON array, or {"population": [...]}."""
-    media_type = content_type.split(";")[0].strip().lower()
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadRequest("the population must be UTF-8") from exc
-    if media_type == "text/csv":
+    if population_format is PopulationFormat.csv:
         rows: Any = list(csv.DictReader(io.StringIO(text)))
-    elif media_type == "application/json":
+    else:
         try:
             parsed = json.loads(text)
         except (ValueError, RecursionError) as exc:  # deep nesting is malformed input too
@@ -55,8 +39,6 @@ def read_population(body: bytes, content_type: str) -> list[dict[str, Any]]:
         rows = parsed.get("population") if isinstance(parsed, dict) else parsed
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise BadRequest('send a JSON array of case objects, or {"population": [...]}')
-    else:
-        raise UnsupportedMediaType("send the population as text/csv or application/json")
     if len(rows) > MAX_POPULATION:
         raise ValidationFailed(f"a population holds at most {MAX_POPULATION} people", errors=[])
     return rows

@@ -11,10 +11,11 @@ import yaml
 from sqlalchemy import exists, func
 from sqlmodel import Session, col, select
 
-from app.errors import NotFound, UnsupportedMediaType, ValidationFailed, field_error
+from app.errors import NotFound, ValidationFailed, field_error
 from app.models import Framework, Inspection
 from app.models.case import CASE_ATTRIBUTES
 from app.models.framework import (
+    DocumentFormat,
     FrameworkDocument,
     FrameworkRead,
     FrameworkSummary,
@@ -23,9 +24,6 @@ from app.models.framework import (
 from app.rules.framework_index import FrameworkIndex
 from app.rules.framework_rules import document_faults
 from app.services.audit import service as audit
-
-YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
-
 
 _index_cache: dict[str, FrameworkIndex] = {}
 _index_lock = threading.Lock()
@@ -43,20 +41,18 @@ def index_of(framework: Framework) -> FrameworkIndex:
     return cached
 
 
-def parse_upload(body: bytes, content_type: str) -> Any:
-    media_type = content_type.split(";")[0].strip().lower()
+def parse_upload(body: bytes, document_format: DocumentFormat) -> Any:
+    """The uploaded document's JSON or YAML as plain data; 422 if it cannot be parsed."""
     try:
-        if media_type in YAML_TYPES:
+        if document_format is DocumentFormat.yaml:
             return yaml.safe_load(body.decode("utf-8"))
-        if media_type in ("application/json", ""):
-            return json.loads(body)
+        return json.loads(body)
     # Deep nesting exhausts the parsers' recursion: a malformed document like any other.
     except (ValueError, RecursionError, yaml.YAMLError) as exc:
         raise ValidationFailed(
             "the framework document cannot be parsed",
             errors=[field_error([], "parse_error", str(exc)[:500])],
         ) from exc
-    raise UnsupportedMediaType("send the framework as application/json or application/yaml")
 
 
 def checksum_of(document: dict[str, Any]) -> str:
