@@ -20,8 +20,9 @@ from sqlmodel import Session
 from app import db
 from app.auth.permissions import Principal, Role
 from app.models import Inspection
+from app.models.imports import ImportMode
 from app.services.imports import bulk as bulk_import
-from app.services.imports.bulk import ImportMode, ImportOptions
+from app.services.imports.bulk import ImportOptions
 from app.services.imports.case_import import CaseImporter
 from app.services.imports.readers import Format, ImportFile
 from bench.bench_db import add_database_argument, configure_service_environment, scratch_database

@@ -1,9 +1,11 @@
-"""People and systems that hold credentials."""
+"""People and systems that hold credentials, and the tokens they are given."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
+from pydantic import BaseModel
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -32,3 +34,9 @@ class ServiceClient(SQLModel, table=True):
     trust_code: str | None = Field(default=None, foreign_key="trust.code", max_length=64)
     disabled: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int

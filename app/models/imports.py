@@ -1,10 +1,11 @@
-"""Records of bulk uploads."""
+"""Bulk uploads: their records, and what an import answers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import BaseModel
 from sqlalchemy import Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
@@ -14,6 +15,11 @@ from app.models.base import UTCDateTime, new_id, utcnow
 class ImportKind(StrEnum):
     cases = "cases"
     survey = "survey"
+
+
+class ImportMode(StrEnum):
+    create = "create"
+    upsert = "upsert"
 
 
 class CaseImport(SQLModel, table=True):
@@ -34,4 +40,29 @@ class CaseImport(SQLModel, table=True):
     created: int
     updated: int
     checksum: str = Field(max_length=64)
+    size_bytes: int
+
+
+class ImportResult(BaseModel):
+    import_id: str | None
+    rows: int
+    created: int
+    updated: int
+    dry_run: bool
+
+
+class ImportRecordRead(BaseModel):
+    """Who imported what, when, and the SHA-256 of the file."""
+
+    id: str
+    inspection: str
+    kind: ImportKind
+    mode: ImportMode
+    content_type: str
+    actor: str
+    created_at: datetime
+    rows: int
+    created: int
+    updated: int
+    checksum: str
     size_bytes: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
+from pydantic import BaseModel
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
@@ -48,3 +49,31 @@ class Establishment(SQLModel, table=True):
     name: str = Field(max_length=200)
     type: EstablishmentType = Field(sa_type=String(16))
     region_code: str = Field(foreign_key="region.code", max_length=64, index=True)
+
+
+class ProgrammeRead(BaseModel):
+    code: str
+    title: str
+    kind: str
+    started_on: date
+    description: str
+    letter_threshold: int
+    default_framework: str | None
+
+
+class EstablishmentRead(BaseModel):
+    code: str
+    name: str
+    type: str
+    region: str
+
+
+class TrustRead(BaseModel):
+    code: str
+    name: str
+    region: str
+
+
+class RegionRead(BaseModel):
+    code: str
+    name: str

@@ -1,9 +1,11 @@
-"""Anonymous prisoner survey responses."""
+"""Anonymous prisoner survey responses: the tables and the read and write schemas."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlalchemy import Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
@@ -35,3 +37,16 @@ class SurveyAnswer(SQLModel, table=True):
     question_code: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=64)
     sufficient: bool | None = None
+
+
+class SurveyResponseWrite(BaseModel):
+    answers: dict[str, str | None] = PydanticField(
+        description="survey question code → yes, no, na or a choice value"
+    )
+
+
+class SurveyResponseRead(BaseModel):
+    id: str
+    inspection: str
+    answers: dict[str, str]
+    created_at: datetime

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
-from pydantic import BaseModel
 
 from app.auth.accounts import (
     authenticate_client,
@@ -17,17 +16,12 @@ from app.auth.login_throttle import LoginThrottle
 from app.auth.security import issue_token
 from app.config import get_settings
 from app.errors import TooManyRequests, Unauthorized, ValidationFailed, field_error
+from app.models.accounts import TokenResponse
 from app.web.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _settings = get_settings()
 throttle = LoginThrottle(_settings.login_max_failures, _settings.login_window_seconds)
-
-
-class TokenResponse(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int
 
 
 def _required(**fields: str | None) -> None:

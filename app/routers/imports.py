@@ -12,17 +12,11 @@ from sqlmodel import Session
 
 from app.auth.permissions import Principal
 from app.models import Inspection
-from app.models.imports import ImportKind
+from app.models.imports import ImportKind, ImportMode, ImportRecordRead, ImportResult
 from app.models.page import Page
 from app.services.cases import export as case_export
 from app.services.imports import bulk as bulk_import
-from app.services.imports.bulk import (
-    Importer,
-    ImportMode,
-    ImportOptions,
-    ImportRecordRead,
-    ImportResult,
-)
+from app.services.imports.bulk import Importer, ImportOptions
 from app.services.imports.case_import import CaseImporter
 from app.services.imports.survey_import import SurveyImporter
 from app.web import uploads

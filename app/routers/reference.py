@@ -3,46 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from app.models import Establishment, Programme, Region, Trust
 from app.models.page import Page
+from app.models.reference import EstablishmentRead, ProgrammeRead, RegionRead, TrustRead
 from app.services.reference.loader import list_all
 from app.web.deps import PageDep, Pagination, ReadReference, SessionDep
 from app.web.http import json_small_page
 
 router = APIRouter(prefix="/api/v1", tags=["reference data"])
-
-
-class ProgrammeRead(BaseModel):
-    code: str
-    title: str
-    kind: str
-    started_on: date
-    description: str
-    letter_threshold: int
-    default_framework: str | None
-
-
-class EstablishmentRead(BaseModel):
-    code: str
-    name: str
-    type: str
-    region: str
-
-
-class TrustRead(BaseModel):
-    code: str
-    name: str
-    region: str
-
-
-class RegionRead(BaseModel):
-    code: str
-    name: str
 
 
 def _listing(request: Request, items: Sequence[BaseModel], page: Pagination) -> Response:

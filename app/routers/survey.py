@@ -5,24 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
-from pydantic import BaseModel, Field
 
 from app.models.page import Page
+from app.models.survey import SurveyResponseRead, SurveyResponseWrite
 from app.services.inspections import service as inspections
 from app.services.survey import service as survey
-from app.services.survey.service import SurveyResponseRead
 from app.web.deps import InspectionDep, PageDep, ReadSurvey, SessionDep, WriteSurvey
 from app.web.http import json_with_etag
 from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["prisoner survey"])
-
-
-class SurveyResponseWrite(BaseModel):
-    answers: dict[str, str | None] = Field(
-        description="survey question code → yes, no, na or a choice value"
-    )
 
 
 SURVEY_BODY_DOC = {

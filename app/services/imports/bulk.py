@@ -11,20 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import Any, Protocol
 
 import psycopg
 import sqlalchemy.exc
-from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.auth.permissions import Principal
 from app.errors import Conflict, NotFound, ValidationFailed, row_error
 from app.models import CaseImport, Inspection
-from app.models.imports import ImportKind
+from app.models.imports import ImportKind, ImportMode, ImportRecordRead, ImportResult
 from app.models.page import Page
 from app.services.audit import service as audit
 from app.services.imports.readers import (
@@ -39,36 +36,6 @@ from app.services.inspections.service import ensure_writable
 
 MAX_ERRORS = 1000
 HEADER_ROW = 0
-
-
-class ImportMode(StrEnum):
-    create = "create"
-    upsert = "upsert"
-
-
-class ImportResult(BaseModel):
-    import_id: str | None
-    rows: int
-    created: int
-    updated: int
-    dry_run: bool
-
-
-class ImportRecordRead(BaseModel):
-    """Who imported what, when, and the SHA-256 of the file."""
-
-    id: str
-    inspection: str
-    kind: ImportKind
-    mode: ImportMode
-    content_type: str
-    actor: str
-    created_at: datetime
-    rows: int
-    created: int
-    updated: int
-    checksum: str
-    size_bytes: int
 
 
 @dataclass(frozen=True)

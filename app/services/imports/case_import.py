@@ -10,12 +10,12 @@ from sqlmodel import Session, col, select
 from app.models import Case, Inspection, new_id, utcnow
 from app.models.case import CASE_ATTRIBUTES
 from app.models.framework import Subject
-from app.models.imports import ImportKind
+from app.models.imports import ImportKind, ImportMode
 from app.rules.case_rules import REQUIRED, CheckedCase, check_case
 from app.services.cases import tally as answer_tally
 from app.services.cases.service import framework_index, trust_codes
 from app.services.imports import writer as import_writer
-from app.services.imports.bulk import Counts, FaultLog, ImportMode, header_faults, row_fits
+from app.services.imports.bulk import Counts, FaultLog, header_faults, row_fits
 from app.services.imports.readers import CsvFile, Format, Upload, read_ndjson, text_of
 from app.services.imports.spool import Spool
 from app.services.imports.writer import CaseRecord

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -16,17 +14,11 @@ from app.errors import NotFound, ValidationFailed, field_error
 from app.models import Inspection, SurveyAnswer, SurveyResponse
 from app.models.framework import Subject
 from app.models.page import Page
+from app.models.survey import SurveyResponseRead
 from app.rules.case_rules import check_answers
 from app.services.audit import service as audit
 from app.services.cases.service import framework_index
 from app.services.inspections.service import ensure_writable
-
-
-class SurveyResponseRead(BaseModel):
-    id: str
-    inspection: str
-    answers: dict[str, str]
-    created_at: datetime
 
 
 def get(session: Session, response_id: str) -> SurveyResponse:
