@@ -36,18 +36,15 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.models import (
-    Answer,
     AnswerTally,
     Case,
     Establishment,
     Framework,
     Inspection,
-    SurveyAnswer,
-    SurveyResponse,
     Trust,
 )
 from app.models.inspection import InspectionStatus
-from app.services.scoring.service import yes_no_sums
+from app.services.scoring.counts import CASES, Source, answer_counts
 
 DEFAULT_STATUSES = (
     InspectionStatus.fieldwork,
@@ -84,17 +81,6 @@ class AggregateFilters:
         return self.trust is not None or self.in_scope is not None
 
 
-@dataclass(frozen=True)
-class Source:
-    """An answer table and the table of the subjects it describes (cases or respondents)."""
-
-    answer: Any
-    owner: Any
-    subject: Any
-
-
-CASES = Source(Answer, Answer.case_id, Case)
-RESPONDENTS = Source(SurveyAnswer, SurveyAnswer.response_id, SurveyResponse)
 # An inspection's own trust (community programmes), apart from the cases' home trusts.
 InspectedTrust = aliased(Trust)
 
@@ -279,25 +265,11 @@ def _counted_answers(
     source: Source, matching: Subquery, group_by: GroupBy | None, filters: AggregateFilters
 ) -> Select[Any]:
     """Rows (g, insp, q, v, n, y, f) counted from an answer table."""
-    answer, subject = source.answer, source.subject
-    keys = _group_key(matching, group_by)
-    yes, no = yes_no_sums(answer.sufficient)
-    return (
-        select(
-            *[key.label("g") for key in keys],
-            subject.inspection_id.label("insp"),
-            answer.question_code.label("q"),
-            answer.value.label("v"),
-            func.count().label("n"),
-            yes.label("y"),
-            no.label("f"),
-        )
-        .select_from(answer)
-        .join(subject, subject.id == source.owner)
-        .join(matching, matching.c.id == subject.inspection_id)
-        .where(*_subject_filters(source, filters))
-        .group_by(*keys, subject.inspection_id, answer.question_code, answer.value)
-    )
+    subject = source.subject
+    keys = [key.label("g") for key in _group_key(matching, group_by)]
+    return answer_counts(
+        source, [*keys, subject.inspection_id.label("insp")], _subject_filters(source, filters)
+    ).join(matching, matching.c.id == subject.inspection_id)
 
 
 def run_counts(

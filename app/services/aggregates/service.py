@@ -17,17 +17,15 @@ from app.rules.question_figures import Tally, question_row
 from app.rules.statistics import difference_points, percent, round1, two_proportion_p_value
 from app.services.aggregates.labels import labelled_keys
 from app.services.aggregates.queries import (
-    CASES,
     DEFAULT_STATUSES,
-    RESPONDENTS,
     AggregateFilters,
     GroupBy,
-    Source,
     matching_inspections,
     run_counts,
     subject_counts,
 )
 from app.services.frameworks import service as frameworks
+from app.services.scoring.counts import CASES, RESPONDENTS, Source
 
 __all__ = ["DEFAULT_STATUSES", "AggregateFilters", "GroupBy", "Period", "aggregate"]
 

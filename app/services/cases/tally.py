@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, delete, insert
 from sqlmodel import Session
 
-from app.models import Answer, AnswerTally, Case, Inspection
-from app.services.scoring.service import yes_no_sums
+from app.models import AnswerTally, Case, Inspection
+from app.services.scoring.counts import CASES, answer_counts
 
 TALLY = AnswerTally.__table__  # type: ignore[attr-defined]
 COLUMNS = (
@@ -38,15 +38,7 @@ def lock_for_case_writes(session: Session, inspection: Inspection) -> None:
 
 def counts_of(*where: Any) -> Select[Any]:
     """The tally's rows computed from the answers of the cases matching `where`."""
-    yes, no = yes_no_sums(Answer.sufficient)
-    group = (Case.inspection_id, Case.in_scope, Answer.question_code, Answer.value)
-    return (
-        select(*group, func.count(), yes, no)
-        .select_from(Answer)
-        .join(Case, Case.id == Answer.case_id)  # type: ignore[arg-type]
-        .where(*where)
-        .group_by(*group)
-    )
+    return answer_counts(CASES, (Case.inspection_id, Case.in_scope), where)
 
 
 def refresh(session: Session, inspection_id: str) -> None:

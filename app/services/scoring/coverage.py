@@ -5,32 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import case, func
 from sqlmodel import Session, select
 
-from app.models import Answer, Case, CriterionJudgement, Inspection
+from app.models import Case, CriterionJudgement, Inspection
 from app.models.framework import Subject
 from app.rules.statistics import mean, percent
 from app.services.cases.service import framework_index
 from app.services.evidence.items import counts_by_criterion
+from app.services.scoring.counts import CASES, answer_counts
 from app.services.scoring.service import score_inspection
 
 
 def question_percents(session: Session, inspection: Inspection) -> dict[str, float | None]:
     """Each answered question's percent over all the inspection's cases, counted by the database."""
-    statement = (
-        select(
-            Answer.question_code,
-            func.sum(case((Answer.sufficient.is_(True), 1), else_=0)),  # type: ignore[attr-defined]
-            func.sum(case((Answer.sufficient.is_(False), 1), else_=0)),  # type: ignore[attr-defined]
-        )
-        .join(Case, Case.id == Answer.case_id)  # type: ignore[arg-type]
-        .where(Case.inspection_id == inspection.id)
-        .group_by(Answer.question_code)
-    )
+    statement = answer_counts(CASES, where=[Case.inspection_id == inspection.id], by_value=False)
     return {
         code: percent(int(yes or 0), int(yes or 0) + int(no or 0))
-        for code, yes, no in session.exec(statement).all()
+        for code, _, yes, no in session.exec(statement).all()
     }
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, select
 
 from app.errors import ValidationFailed, field_error
-from app.models import Answer, Case, Framework, Inspection, SurveyAnswer, SurveyResponse, Trust
+from app.models import Case, Framework, Inspection, SurveyResponse, Trust
 from app.models.framework import Instrument, Subject
 from app.rules.national_standards import national_standards
 from app.rules.question_figures import (
@@ -21,6 +21,7 @@ from app.rules.question_figures import (
     rollups,
 )
 from app.services.frameworks import service as frameworks
+from app.services.scoring.counts import CASES, RESPONDENTS, answer_counts
 
 NS_DATE_COLUMNS = (
     Case.sentence_type,
@@ -35,17 +36,9 @@ NS_DATE_COLUMNS = (
 )
 
 
-def yes_no_sums(sufficient: Any) -> tuple[Any, Any]:
-    """SUM expressions counting the yes and the no answers of an answer table."""
-    return (
-        func.sum(case((sufficient.is_(True), 1), else_=0)),
-        func.sum(case((sufficient.is_(False), 1), else_=0)),
-    )
-
-
 def _tallies(session: Session, statement: Any) -> dict[str, Tally]:
     tallies: dict[str, Tally] = {}
-    for code, value, yes, no, total in session.exec(statement).all():
+    for code, value, total, yes, no in session.exec(statement).all():
         tallies.setdefault(code, Tally()).add(value, int(yes or 0), int(no or 0), int(total))
     return tallies
 
@@ -63,25 +56,12 @@ def _case_filters(
 
 def case_tallies(session: Session, filters: list[ColumnElement[bool]]) -> dict[str, Tally]:
     """Counts per question and value over the filtered cases, grouped by the database."""
-    yes, no = yes_no_sums(Answer.sufficient)
-    statement = (
-        select(Answer.question_code, Answer.value, yes, no, func.count())
-        .join(Case, Case.id == Answer.case_id)  # type: ignore[arg-type]
-        .where(*filters)
-        .group_by(Answer.question_code, Answer.value)
-    )
-    return _tallies(session, statement)
+    return _tallies(session, answer_counts(CASES, where=filters))
 
 
 def survey_tallies(session: Session, inspection: Inspection) -> dict[str, Tally]:
-    yes, no = yes_no_sums(SurveyAnswer.sufficient)
-    statement = (
-        select(SurveyAnswer.question_code, SurveyAnswer.value, yes, no, func.count())
-        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)  # type: ignore[arg-type]
-        .where(SurveyResponse.inspection_id == inspection.id)
-        .group_by(SurveyAnswer.question_code, SurveyAnswer.value)
-    )
-    return _tallies(session, statement)
+    where = [SurveyResponse.inspection_id == inspection.id]
+    return _tallies(session, answer_counts(RESPONDENTS, where=where))
 
 
 def national_standards_tallies(
