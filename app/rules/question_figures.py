@@ -8,7 +8,8 @@ from typing import Any
 
 from app.models.framework import AnswerKind, FrameworkDocument, Question
 from app.rules.national_standards import NS_CHECKS, NS_TITLES
-from app.rules.statistics import is_low_base, lowest, mean, percent, rating_band, wilson_interval
+from app.rules.statistics import lowest, mean, percent, rating_band, wilson_interval
+from app.rules.thresholds import is_low_base
 
 NATIONAL_STANDARDS = "national_standards"
 NATIONAL_STANDARDS_TITLE = "National Standards"

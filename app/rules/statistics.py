@@ -13,8 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
-# A percent on fewer relevant cases than this is flagged as resting on a low base.
-LOW_BASE = 5
 # The two-sided 95% quantile of the standard normal distribution.
 Z95 = 1.959963984540054
 _TENTH = Decimal("0.1")
@@ -122,8 +120,3 @@ def rating_band(value: float | None, bands: Sequence[BandLike]) -> str | None:
     # Highest minimum first, whatever order the framework lists its bands in.
     ordered = sorted((_floor_and_label(band) for band in bands), key=lambda b: -b[0])
     return next((label for floor, label in ordered if value >= floor), None)
-
-
-def is_low_base(relevant: int) -> bool:
-    """Whether a percent rests on fewer relevant cases than LOW_BASE."""
-    return relevant < LOW_BASE

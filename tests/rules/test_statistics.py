@@ -13,10 +13,8 @@ import pytest
 
 from app.models.framework import RatingBand
 from app.rules.statistics import (
-    LOW_BASE,
     Z95,
     difference_points,
-    is_low_base,
     lowest,
     mean,
     percent,
@@ -25,6 +23,7 @@ from app.rules.statistics import (
     two_proportion_p_value,
     wilson_interval,
 )
+from app.rules.thresholds import LOW_BASE, is_low_base
 
 
 @pytest.mark.parametrize(

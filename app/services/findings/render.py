@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.rules.thresholds import LOW_BASE, is_low_base
 from app.services.letters.render import (
     AUTHOR,
     PARTNER,
@@ -14,9 +15,6 @@ from app.services.letters.render import (
     judgement_label,
 )
 
-# Percentages on fewer relevant cases than this are flagged as resting on a low base.
-LOW_BASE = 5
-
 
 def _question_row(question: dict[str, Any]) -> dict[str, Any]:
     relevant = question.get("relevant") or 0
@@ -25,7 +23,7 @@ def _question_row(question: dict[str, Any]) -> dict[str, Any]:
         "yes": question.get("yes", 0),
         "relevant": relevant,
         "percent": format_percent(question.get("percent")),
-        "low_base": bool(question.get("low_base")) or relevant < LOW_BASE,
+        "low_base": bool(question.get("low_base")) or is_low_base(relevant),
     }
 
 

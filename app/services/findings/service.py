@@ -10,11 +10,10 @@ from sqlmodel import Session
 from app.models import Establishment, Inspection, Trust, utcnow
 from app.rules.question_figures import NATIONAL_STANDARDS
 from app.rules.statistics import lowest, mean
+from app.rules.thresholds import is_improvement, is_strength
 from app.services.cases.service import framework_index
 from app.services.evidence.judgements import judgements_for
 from app.services.scoring.service import score_inspection
-
-STRENGTH_MIN, IMPROVEMENT_BELOW, MIN_RELEVANT = 80.0, 50.0, 5
 
 
 def _figures(question: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,12 +65,13 @@ def provisional_findings(session: Session, inspection: Inspection) -> dict[str, 
                     "questions": [_figures(q) for q in members],
                 }
             )
-    based = [q for q in questions if q["percent"] is not None and q["relevant"] >= MIN_RELEVANT]
     strengths = sorted(
-        (q for q in based if q["percent"] >= STRENGTH_MIN), key=lambda q: -q["percent"]
+        (q for q in questions if is_strength(q["percent"], q["relevant"])),
+        key=lambda q: -q["percent"],
     )
     improvements = sorted(
-        (q for q in based if q["percent"] < IMPROVEMENT_BELOW), key=lambda q: q["percent"]
+        (q for q in questions if is_improvement(q["percent"], q["relevant"])),
+        key=lambda q: q["percent"],
     )
     return {
         "inspection": {

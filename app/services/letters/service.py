@@ -19,6 +19,7 @@ from app.models.inspection import InspectionStatus
 from app.models.letter import LetterStatus
 from app.models.page import Page
 from app.rules.statistics import mean
+from app.rules.thresholds import is_improvement, is_strength
 from app.services.audit import service as audit
 from app.services.cases.service import framework_index
 from app.services.evidence.judgements import judgements_for
@@ -26,7 +27,6 @@ from app.services.inspections.service import ensure_writable
 from app.services.scoring.service import score_inspection
 from app.services.webhooks import service as webhooks
 
-STRENGTH_MIN, IMPROVEMENT_BELOW, MIN_RELEVANT = 80.0, 50.0, 5
 # A trust sees the letters released to it: published ones and the corrected versions they replaced.
 RELEASED = (LetterStatus.published, LetterStatus.superseded)
 
@@ -120,10 +120,14 @@ def letter_content(
         "questions": questions,
         "themes": themes,
         "strengths": [
-            q["code"] for q in questions if _meets(q["trust"], lambda p: p >= STRENGTH_MIN)
+            q["code"]
+            for q in questions
+            if is_strength(q["trust"]["percent"], q["trust"]["relevant"])
         ],
         "improvements": [
-            q["code"] for q in questions if _meets(q["trust"], lambda p: p < IMPROVEMENT_BELOW)
+            q["code"]
+            for q in questions
+            if is_improvement(q["trust"]["percent"], q["trust"]["relevant"])
         ],
         "recommendations": list(inspection.recommendations),
         "judgements": judgements_for(session, inspection),
@@ -132,14 +136,6 @@ def letter_content(
             "title": settings.letter_signatory_title,
         },
     }
-
-
-def _meets(figures: Mapping[str, Any], rule: Any) -> bool:
-    return (
-        figures["percent"] is not None
-        and figures["relevant"] >= MIN_RELEVANT
-        and rule(figures["percent"])
-    )
 
 
 def generate(
