@@ -69,10 +69,6 @@ def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
-
-
 def get_session() -> Iterator[Session]:
     """One transaction per request: commit when the handler returns, roll back when it raises."""
     with Session(get_engine(), expire_on_commit=False) as session:

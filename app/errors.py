@@ -91,10 +91,6 @@ class PreconditionFailed(AppError):
     status, slug, title = 412, "precondition-failed", "Precondition failed"
 
 
-class PayloadTooLarge(AppError):
-    status, slug, title = 413, "payload-too-large", "Payload too large"
-
-
 class UnsupportedMediaType(AppError):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 

@@ -130,23 +130,6 @@ def generate_cases(
         yield generate_case(number, plan, rng)
 
 
-def answers_for(
-    attributes: dict[str, Any], index: FrameworkIndex, rng: random.Random
-) -> dict[str, str]:
-    """Every case_file question answered for the given attributes."""
-    plan = case_file_plan(index)
-    facts = {**attributes, "in_scope": bool(scope_of(attributes))}
-    answers: dict[str, str] = {}
-    for question in plan:
-        if question.choices is not None:
-            answers[question.code] = rng.choice(question.choices)
-        elif question.applies_if and not condition_holds(question.applies_if, facts, answers):
-            answers[question.code] = "na"
-        else:
-            answers[question.code] = rng.choices(YES_NO_NA, cum_weights=YES_NO_NA_WEIGHTS)[0]
-    return answers
-
-
 def write_cases_csv(path: Path, rows: int, index: FrameworkIndex, seed: int = 2011) -> list[str]:
     """Write `rows` cases to path; returns the header (attributes, then case_file questions)."""
     header = [*CASE_ATTRIBUTES, *(question.code for question in case_file_plan(index))]

@@ -68,12 +68,6 @@ class LoginThrottle:
                 if failures is not None and stamp in failures:
                     failures.remove(stamp)
 
-    def record_failure(self, *keys: str) -> None:
-        now = self.clock()
-        with self._lock:
-            for key in keys:
-                self._prune(key, now).append(now)
-
     def reset_all(self) -> None:
         with self._lock:
             self._failures.clear()

@@ -55,9 +55,6 @@ class Inspection(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=64)
 
 
-TextItem = PydanticField(min_length=1, max_length=4000)
-
-
 def _clean_texts(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None

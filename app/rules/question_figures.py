@@ -32,10 +32,6 @@ class Tally:
         self.na += total - yes - no
         self.values[value] = self.values.get(value, 0) + total
 
-    @property
-    def answered(self) -> int:
-        return self.yes + self.no + self.na
-
 
 def figures(yes: int, no: int, na: int, subjects: int) -> dict[str, Any]:
     """The counted fields of SPEC 7 for one question over `subjects` cases."""

@@ -69,7 +69,6 @@ def _verb(access: Access) -> str:
 
 ReadReference = Annotated[Principal, Depends(require(Resource.reference, Access.read))]
 WriteReference = Annotated[Principal, Depends(require(Resource.reference, Access.write))]
-ManageAccounts = Annotated[Principal, Depends(require(Resource.accounts, Access.write))]
 ReadInspections = Annotated[Principal, Depends(require(Resource.inspections, Access.read))]
 WriteInspections = Annotated[Principal, Depends(require(Resource.inspections, Access.write))]
 ReadCases = Annotated[Principal, Depends(require(Resource.cases, Access.read))]
@@ -131,6 +130,3 @@ def webhook_outbox(
     box = outbox(session)
     background.add_task(dispatch, box, later, courier)
     return box
-
-
-WebhookOutbox = Annotated[Outbox, Depends(webhook_outbox)]
