@@ -139,6 +139,13 @@ class ReviewRead(BaseModel):
     created_at: datetime
 
 
+class ReviewHistory(BaseModel):
+    case: str
+    review_status: ReviewStatus
+    submitted_by: str | None
+    items: list[ReviewRead]
+
+
 class ReviewOutcome(BaseModel):
     """A case after a review move."""
 

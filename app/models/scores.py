@@ -61,6 +61,8 @@ class InspectionScores(BaseModel):
     inspection: str
     framework: FrameworkRef
     cases: int
+    cases_approved: int = Field(description="Cases whose reading is approved (SPEC 14)")
+    review: dict[str, int] = Field(description="Cases per review status")
     respondents: int
     filters: dict[str, Any]
     instruments: list[InstrumentScores]
@@ -155,6 +157,7 @@ class ProvisionalFindings(BaseModel):
     establishment: dict[str, str] | None
     trust: dict[str, str] | None
     cases: int
+    cases_approved: int = Field(description="Cases whose reading is approved (SPEC 14)")
     generated_at: datetime
     themes: list[FindingsTheme]
     strengths: list[Highlight]

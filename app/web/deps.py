@@ -94,6 +94,11 @@ ReadEvidence = gate(Resource.evidence, Access.read)
 WriteEvidence = gate(Resource.evidence, Access.write)
 ReadWebhooks = gate(Resource.webhooks, Access.read)
 WriteWebhooks = gate(Resource.webhooks, Access.write)
+ReadSecondReadings = gate(Resource.second_readings, Access.read)
+WriteSecondReadings = gate(Resource.second_readings, Access.write)
+ReadPrisonTests = gate(Resource.prison_tests, Access.read)
+WritePrisonTests = gate(Resource.prison_tests, Access.write)
+WriteRatings = gate(Resource.ratings, Access.write)
 
 
 class Pagination:

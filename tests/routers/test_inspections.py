@@ -17,6 +17,7 @@ from app.auth.security import issue_token
 from app.main import create_app
 from app.models import AuditEvent, Inspection, UserAccount
 from app.models.inspection import TRANSITIONS, InspectionStatus
+from app.models.review import ReviewStatus
 from tests.builders import make_case, make_inspection
 from tests.conftest import ALL_ROLES, backend
 from tests.routers.support import (
@@ -487,7 +488,8 @@ def committed_world(engine):
     their own connections and transactions; removed afterwards."""
     with Session(engine) as setup:
         inspection = make_inspection(setup, status=InspectionStatus.fieldwork)
-        case = make_case(setup, inspection, "RACE-1")
+        # Approved, as every case must be before the inspection is published.
+        case = make_case(setup, inspection, "RACE-1", review_status=ReviewStatus.approved)
         user = UserAccount(username=f"race-{inspection.id}", password_hash="x", roles=["admin"])
         setup.add(user)
         setup.commit()

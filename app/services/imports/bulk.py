@@ -131,7 +131,9 @@ class Importer(Protocol):
 
     def check(self, upload: Upload, faults: FaultLog, spool: Spool) -> None: ...
 
-    def write(self, spool: Spool) -> None: ...
+    def write(self, spool: Spool, actor: str) -> None:
+        """Write the spooled rows; actor is who uploaded them."""
+        ...
 
 
 def header_faults(
@@ -196,7 +198,7 @@ def run(
         faults.raise_if_any()
         import_id = None
         if not options.dry_run:
-            _write(importer, spool)
+            _write(importer, spool, principal.subject)
             import_id = _record(session, principal, inspection, options, upload, importer)
     counts = importer.counts
     result = ImportResult(
@@ -224,9 +226,9 @@ def run(
     return Outcome(201, result, headers)
 
 
-def _write(importer: Importer, spool: Spool) -> None:
+def _write(importer: Importer, spool: Spool, actor: str) -> None:
     try:
-        importer.write(spool)
+        importer.write(spool, actor)
     except (sqlalchemy.exc.IntegrityError, psycopg.IntegrityError) as exc:
         # Every row was checked against the inspection; only a writer that committed since
         # can collide. Nothing is kept: the request's transaction rolls back.

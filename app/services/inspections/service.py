@@ -21,6 +21,7 @@ from app.models.inspection import (
 from app.models.page import Page
 from app.models.reference import ProgrammeKind
 from app.services.audit import service as audit
+from app.services.review import history as review_history
 from app.services.frameworks import service as frameworks
 
 LIST_FIELDS = ("team", "recommendations", "good_practice")
@@ -254,6 +255,14 @@ def transition(
             current=current.value,
             allowed=[status.value for status in allowed],
         )
+    if to is InspectionStatus.published:
+        waiting = review_history.not_approved(session, inspection)
+        if waiting:
+            raise Conflict(
+                f"{len(waiting)} case(s) are not approved; an inspection is published "
+                "only when every case is",
+                cases=waiting,
+            )
     inspection.status = to
     _touch(session, inspection)
     audit.record(
