@@ -98,9 +98,7 @@ class Case(SQLModel, table=True):
     # Derived from the attributes on every write; stored so scores can filter in SQL.
     in_scope: bool = Field(default=False, index=True)
     # The review of the reading (SPEC 14); moves are kept in case_review.
-    review_status: ReviewStatus = Field(
-        default=ReviewStatus.draft, sa_type=String(16), index=True
-    )
+    review_status: ReviewStatus = Field(default=ReviewStatus.draft, sa_type=String(16), index=True)
     submitted_by: str | None = Field(default=None, max_length=64)
     revision: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -101,9 +101,7 @@ class OverallBand(DocModel):
 class Overall(DocModel):
     """The overall rating: each section rating's points summed, then banded (SPEC 15)."""
 
-    points: dict[str, int] = PydanticField(
-        min_length=1, description="Rating band label -> points"
-    )
+    points: dict[str, int] = PydanticField(min_length=1, description="Rating band label -> points")
     bands: list[OverallBand] = PydanticField(min_length=1)
 
 

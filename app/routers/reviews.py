@@ -54,7 +54,9 @@ def review_case(
     return json_with_etag(request, moves.move(session, principal, case, inspection, payload))
 
 
-@router.get("/cases/{case_id}/reviews", operation_id="list_case_reviews", response_model=ReviewHistory)
+@router.get(
+    "/cases/{case_id}/reviews", operation_id="list_case_reviews", response_model=ReviewHistory
+)
 def list_case_reviews(
     case_id: str, request: Request, session: SessionDep, _: ReadCases
 ) -> Response:
@@ -150,4 +152,3 @@ def get_agreement(
 ) -> Response:
     """Per question and overall: pairs of readings, agreed pairs, percent agreement and Cohen's kappa (null where undefined) between the cases and their second readings."""
     return json_with_etag(request, agreement.inspection_agreement(session, inspection))
-

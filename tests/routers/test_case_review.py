@@ -17,9 +17,7 @@ from tests.routers.import_files import case_row, csv_bytes, post_import
 from tests.routers.support import audit_events, headers, settle
 
 SUBMITTER = "user:someone-else"
-LEGAL = [
-    (status, action) for action, (sources, _) in MOVES.items() for status in sorted(sources)
-]
+LEGAL = [(status, action) for action, (sources, _) in MOVES.items() for status in sorted(sources)]
 ILLEGAL = [pair for pair in product(ReviewStatus, ReviewAction) if pair not in LEGAL]
 REVIEW_WRITE = {
     "admin": 200,
@@ -245,9 +243,9 @@ def test_imported_cases_arrive_submitted_by_the_uploader(client, session, auth, 
     # Uploading the case again submits it again, by the uploader.
     again = post_import(client, inspection, csv_bytes(rows), uploader, mode="upsert")
     assert again.status_code == 201, again.text
-    assert client.get(f"/api/v1/cases/{first['id']}", headers=checker).json()[
-        "review_status"
-    ] == ("submitted")
+    assert client.get(f"/api/v1/cases/{first['id']}", headers=checker).json()["review_status"] == (
+        "submitted"
+    )
 
 
 def test_publication_waits_until_every_case_is_approved(client, session, auth):

@@ -64,9 +64,7 @@ def test_three_values_and_choices_count_as_categories():
         ({("often", "often"): 4}, 4, 100.0),
     ],
 )
-def test_kappa_is_undefined_without_pairs_or_when_chance_explains_everything(
-    cells, pairs, percent
-):
+def test_kappa_is_undefined_without_pairs_or_when_chance_explains_everything(cells, pairs, percent):
     result = agreement(cells)
     assert (result.pairs, result.percent_agreement, result.kappa) == (pairs, percent, None)
 

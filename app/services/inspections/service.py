@@ -21,8 +21,8 @@ from app.models.inspection import (
 from app.models.page import Page
 from app.models.reference import ProgrammeKind
 from app.services.audit import service as audit
-from app.services.review import history as review_history
 from app.services.frameworks import service as frameworks
+from app.services.review import history as review_history
 
 LIST_FIELDS = ("team", "recommendations", "good_practice")
 CASE_LEVEL_SAMPLE_KEYS = ("case_refs", "survey_refs")
