@@ -7,7 +7,16 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.models import Answer, Case, Framework, Inspection, Trust
+from app.models import (
+    Answer,
+    Case,
+    Framework,
+    Inspection,
+    SecondReading,
+    SecondReadingAnswer,
+    Trust,
+)
+from app.models.case import CASE_ATTRIBUTES
 from app.models.inspection import InspectionStatus
 from app.models.review import ReviewStatus
 from app.rules.case_rules import check_case
@@ -105,3 +114,28 @@ def make_case(
         session.add(Answer(case_id=case.id, question_code=code, value=value, sufficient=sufficient))
     answer_tally.refresh(session, inspection.id)
     return case
+
+
+def make_second_reading(
+    session: Session, case: Case, answers: dict[str, str], reader: str = "user:second-reader"
+) -> SecondReading:
+    """A second reading of the case; answers go through the same checks as the case's."""
+    inspection = session.get(Inspection, case.inspection_id)
+    framework = session.get(Framework, inspection.framework_id)
+    existing = {name: getattr(case, name) for name in CASE_ATTRIBUTES}
+    checked = check_case(
+        {"answers": answers}, frameworks.index_of(framework), all_trusts(session), existing, {}
+    )
+    if checked.faults:
+        raise ValueError(f"invalid test second reading: {checked.faults}")
+    reading = SecondReading(case_id=case.id, inspection_id=case.inspection_id, reader=reader)
+    session.add(reading)
+    session.flush()
+    for code, (value, sufficient) in checked.answers.items():
+        session.add(
+            SecondReadingAnswer(
+                reading_id=reading.id, question_code=code, value=value, sufficient=sufficient
+            )
+        )
+    session.flush()
+    return reading

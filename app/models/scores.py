@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.models.evidence import CriterionCoverage
+from app.models.prison_tests import PrisonTestRead
+from app.models.review import QuestionAgreement
 
 
 class QuestionScore(BaseModel):
@@ -152,6 +154,14 @@ class Highlight(BaseModel):
     relevant: int
 
 
+class FindingsAgreement(BaseModel):
+    second_readings: int
+    overall: QuestionAgreement
+    low_agreement: list[QuestionAgreement] = Field(
+        description="Questions whose kappa is below 0.40 on at least 5 pairs"
+    )
+
+
 class ProvisionalFindings(BaseModel):
     inspection: dict[str, Any]
     establishment: dict[str, str] | None
@@ -165,3 +175,9 @@ class ProvisionalFindings(BaseModel):
     recommendations: list[str]
     good_practice: list[str]
     judgements: list[dict[str, Any]]
+    agreement: FindingsAgreement = Field(
+        description="Agreement of the second readings, with the questions of low agreement"
+    )
+    healthy_prison_tests: list[PrisonTestRead] | None = Field(
+        description="HMI Prisons' four tests; null for a community inspection"
+    )
