@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -41,6 +41,22 @@ class Rollup(BaseModel):
 
 class SectionScore(Rollup):
     rating: str | None = Field(description="The framework's rating band, if it defines one")
+    rating_source: Literal["computed", "overridden"] | None = Field(
+        default=None, description="Where the framework defines a rating: computed or overridden"
+    )
+    computed_rating: str | None = Field(
+        default=None, description="The band the figures give, kept beside an override"
+    )
+    reason: str | None = Field(default=None, description="Why the rating was overridden")
+    by: str | None = Field(default=None, description="Who overrode the rating")
+    at: datetime | None = Field(default=None, description="When the rating was overridden")
+
+
+class OverallRating(BaseModel):
+    score: int = Field(description="The section ratings' points summed")
+    max: int = Field(description="The most points the sections could have")
+    rating: str | None = Field(description="The band of the score; null while a section is unrated")
+    unrated: list[str] = Field(description="Sections without a rating (no relevant answers)")
 
 
 class InstrumentScores(BaseModel):
@@ -68,6 +84,9 @@ class InspectionScores(BaseModel):
     respondents: int
     filters: dict[str, Any]
     instruments: list[InstrumentScores]
+    overall: OverallRating | None = Field(
+        description="Where the framework defines overall: the sections' points summed and banded"
+    )
     criteria_coverage: list[CriterionCoverage] = Field(
         description="Per criterion: judgement, evidence count and case questions' mean"
     )

@@ -13,6 +13,7 @@ from app.models.framework import Subject
 from app.rules.statistics import mean, percent
 from app.services.cases.service import framework_index
 from app.services.evidence.items import counts_by_criterion
+from app.services.scoring import ratings
 from app.services.scoring.service import score_inspection
 
 
@@ -98,4 +99,12 @@ def scores_document(
 ) -> dict[str, Any]:
     """What GET .../scores answers: the inspection's scores with its criteria coverage."""
     scores = score_inspection(session, inspection, trust=trust, in_scope=in_scope)
-    return {**scores, **criteria_coverage(session, inspection, percents_from_scores(scores))}
+    filtered = trust is not None or in_scope is not None
+    overrides = {} if filtered else ratings.overrides_of(session, inspection.id)
+    document = framework_index(session, inspection).document
+    overall = ratings.apply(document, scores["instruments"], overrides)
+    return {
+        **scores,
+        "overall": overall,
+        **criteria_coverage(session, inspection, percents_from_scores(scores)),
+    }
