@@ -15,20 +15,20 @@ BANDS = [
     OverallBand(min=3, label="requires improvement"),
     OverallBand(min=0, label="inadequate"),
 ]
-O, G, R, I = "outstanding", "good", "requires improvement", "inadequate"
+OUT, GOOD, RI, INAD = "outstanding", "good", "requires improvement", "inadequate"
 
 
 @pytest.mark.parametrize(
     ("ratings", "score", "rating"),
     [
-        ((I, I, I, I), 0, I),
-        ((R, R, I, I), 2, I),  # the top of inadequate
-        ((R, R, R, I), 3, R),  # the foot of requires improvement
-        ((G, G, R, R), 6, R),  # its top
-        ((G, G, G, R), 7, G),  # the foot of good
-        ((O, O, G, G), 10, G),  # its top
-        ((O, O, O, G), 11, O),  # the foot of outstanding
-        ((O, O, O, O), 12, O),
+        ((INAD, INAD, INAD, INAD), 0, INAD),
+        ((RI, RI, INAD, INAD), 2, INAD),  # the top of inadequate
+        ((RI, RI, RI, INAD), 3, RI),  # the foot of requires improvement
+        ((GOOD, GOOD, RI, RI), 6, RI),  # its top
+        ((GOOD, GOOD, GOOD, RI), 7, GOOD),  # the foot of good
+        ((OUT, OUT, GOOD, GOOD), 10, GOOD),  # its top
+        ((OUT, OUT, OUT, GOOD), 11, OUT),  # the foot of outstanding
+        ((OUT, OUT, OUT, OUT), 12, OUT),
     ],
 )
 def test_overall_rating_at_each_band_edge(ratings, score, rating):
@@ -38,7 +38,7 @@ def test_overall_rating_at_each_band_edge(ratings, score, rating):
 
 
 def test_no_overall_rating_while_a_section_is_unrated():
-    result = overall_rating({"2.1": O, "2.2": None, "2.3": G, "2.4": None}, POINTS, BANDS)
+    result = overall_rating({"2.1": OUT, "2.2": None, "2.3": GOOD, "2.4": None}, POINTS, BANDS)
     assert (result.score, result.max, result.rating, result.unrated) == (
         5,
         12,
@@ -49,5 +49,5 @@ def test_no_overall_rating_while_a_section_is_unrated():
 
 
 def test_a_section_scored_by_several_instruments_takes_its_weakest_rating():
-    rows = [("2.1", G), ("2.2", None), ("2.1", R), ("2.2", O), ("2.3", None)]
-    assert section_ratings(rows, POINTS) == {"2.1": R, "2.2": O, "2.3": None}
+    rows = [("2.1", GOOD), ("2.2", None), ("2.1", RI), ("2.2", OUT), ("2.3", None)]
+    assert section_ratings(rows, POINTS) == {"2.1": RI, "2.2": OUT, "2.3": None}
