@@ -117,6 +117,13 @@ PERMISSIONS: dict[Resource, dict[Role, frozenset[Access]]] = {
 }
 
 
+# The inspectorate an inspector judges for (criterion judgements name it).
+INSPECTORATE_OF_ROLE: dict[Role, str] = {
+    Role.probation_inspector: "hmi-probation",
+    Role.prisons_inspector: "hmi-prisons",
+}
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: a person's account or a system's service client."""
@@ -133,6 +140,11 @@ class Principal:
 
     def has(self, role: Role) -> bool:
         return role in self.roles
+
+    @property
+    def inspectorates(self) -> list[str]:
+        """The inspectorates this principal judges for, HMI Probation first."""
+        return [name for role, name in INSPECTORATE_OF_ROLE.items() if role in self.roles]
 
     def access_to(self, resource: Resource) -> frozenset[Access]:
         table = PERMISSIONS[resource]

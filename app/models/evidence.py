@@ -143,6 +143,7 @@ class JudgementRead(BaseModel):
     id: str
     inspection: str
     criterion: str
+    inspectorate: str = PydanticField(description="Whose judgement: hmi-probation or hmi-prisons")
     criterion_text: str
     theme: str
     judgement: JudgementValue
@@ -153,12 +154,20 @@ class JudgementRead(BaseModel):
     updated_at: datetime
 
 
+class InspectorateJudgement(BaseModel):
+    inspectorate: str
+    judgement: JudgementValue
+
+
 class CriterionCoverage(BaseModel):
     criterion: str
     text: str
     theme: str
     judgement: JudgementValue | None
     narrative: str | None
+    judgements: list[InspectorateJudgement] = PydanticField(
+        description="Every inspectorate's judgement of the criterion, the one above first"
+    )
     evidence_count: int = PydanticField(description="Evidence items bearing on the criterion")
     questions: list[str] = PydanticField(description="Case questions citing the criterion")
     question_mean: float | None = PydanticField(

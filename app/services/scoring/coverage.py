@@ -62,17 +62,23 @@ def criteria_coverage(
         for question in instrument.questions:
             for code in question.criteria:
                 cited.setdefault(code, []).append(question.code)
-    judged = {
-        row.criterion_code: row
-        for row in session.exec(
+    # Each inspectorate of a joint inspection may judge a criterion: the row shows the
+    # first inspectorate's (in the framework's order) and lists them all.
+    order = {name: at for at, name in enumerate(index.document.inspectorates)}
+    judged: dict[str, list[CriterionJudgement]] = {}
+    for row in sorted(
+        session.exec(
             select(CriterionJudgement).where(CriterionJudgement.inspection_id == inspection.id)
-        ).all()
-    }
+        ).all(),
+        key=lambda row: (order.get(row.inspectorate, len(order)), row.inspectorate),
+    ):
+        judged.setdefault(row.criterion_code, []).append(row)
     evidence = counts_by_criterion(session, inspection)
     rows = []
     for criterion in sorted(index.criteria.values(), key=lambda item: item.code):
         questions = cited.get(criterion.code, [])
-        judgement = judged.get(criterion.code)
+        by_inspectorate = judged.get(criterion.code, [])
+        judgement = by_inspectorate[0] if by_inspectorate else None
         question_mean = mean(percents.get(code) for code in questions)
         count = evidence.get(criterion.code, 0)
         rows.append(
@@ -82,6 +88,10 @@ def criteria_coverage(
                 "theme": criterion.theme,
                 "judgement": str(judgement.judgement) if judgement else None,
                 "narrative": judgement.narrative if judgement else None,
+                "judgements": [
+                    {"inspectorate": row.inspectorate, "judgement": str(row.judgement)}
+                    for row in by_inspectorate
+                ],
                 "evidence_count": count,
                 "questions": questions,
                 "question_mean": question_mean,
