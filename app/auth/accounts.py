@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from sqlalchemy import Select, bindparam, false
+from sqlalchemy import FromClause, Select, bindparam, false, inspect
 from sqlmodel import Session, select
 
 from app.auth.permissions import Principal, Role
@@ -118,8 +117,8 @@ def principal_for_client(client: ServiceClient) -> Principal:
     return _principal("client", client.id, client.client_id, client.roles, client.trust_code)
 
 
-def _enabled_holder(table: Any, name: Any) -> Select:
-    return select(name, table.c.roles, table.c.trust_code).where(
+def _enabled_holder(table: FromClause, name: str) -> Select:
+    return select(table.c[name], table.c.roles, table.c.trust_code).where(
         table.c.id == bindparam("ident"), table.c.disabled == false()
     )
 
@@ -127,8 +126,8 @@ def _enabled_holder(table: Any, name: Any) -> Select:
 # Every authenticated request runs one of these: plain column reads, without the ORM's
 # identity map and object loading, which cost as much again as the query itself.
 PRINCIPAL_QUERIES: dict[str, Select] = {
-    "user": _enabled_holder(UserAccount.__table__, UserAccount.__table__.c.username),
-    "client": _enabled_holder(ServiceClient.__table__, ServiceClient.__table__.c.client_id),
+    "user": _enabled_holder(inspect(UserAccount).local_table, "username"),
+    "client": _enabled_holder(inspect(ServiceClient).local_table, "client_id"),
 }
 
 

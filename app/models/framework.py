@@ -136,16 +136,21 @@ class Framework(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=64)
 
 
-class FrameworkSummary(BaseModel):
+class FrameworkHeader(BaseModel):
     code: str
     version: int
     title: str
     versions: list[int]
-    instruments: list[str]
     created_at: datetime
 
 
-class FrameworkRead(FrameworkSummary):
+class FrameworkSummary(FrameworkHeader):
+    """One framework version in a listing: its instruments by code."""
+
+    instruments: list[str]
+
+
+class FrameworkRead(FrameworkHeader):
     """The whole tree of one framework version."""
 
     id: str

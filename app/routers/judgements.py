@@ -14,7 +14,7 @@ from app.services.evidence import items as evidence
 from app.services.evidence import judgements
 from app.web.deps import InspectionDep, PageDep, ReadEvidence, SessionDep, WriteEvidence
 from app.web.http import json_with_etag, require_match
-from app.web.openapi_docs import problem_responses
+from app.web.openapi_docs import created_response, problem_responses
 
 router = APIRouter(prefix="/api/v1/inspections/{inspection_id}/judgements", tags=["evidence"])
 
@@ -74,8 +74,7 @@ def get_judgement(
     "/{criterion_code}",
     operation_id="put_judgement",
     response_model=JudgementRead,
-    responses={201: {"description": "Recorded", "model": JudgementRead}}
-    | problem_responses(409, 412),
+    responses=created_response(JudgementRead, "Recorded") | problem_responses(409, 412),
 )
 def put_judgement(
     criterion_code: CriterionPath,

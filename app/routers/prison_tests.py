@@ -20,7 +20,7 @@ from app.services.frameworks import service as frameworks
 from app.services.prison_tests import aggregate, service
 from app.web.deps import InspectionDep, ReadPrisonTests, SessionDep, WritePrisonTests
 from app.web.http import json_with_etag
-from app.web.openapi_docs import problem_responses
+from app.web.openapi_docs import created_response, problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["healthy prison tests"])
 Code = Annotated[str | None, Query(max_length=64)]
@@ -42,7 +42,7 @@ def list_healthy_prison_tests(
     "/inspections/{inspection_id}/healthy-prison-tests/{test}",
     operation_id="put_healthy_prison_test",
     response_model=PrisonTestRead,
-    responses={201: {"description": "Scored", "model": PrisonTestRead}} | problem_responses(409),
+    responses=created_response(PrisonTestRead, "Scored") | problem_responses(409),
 )
 def put_healthy_prison_test(
     test: PrisonTest,

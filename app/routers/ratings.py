@@ -11,7 +11,7 @@ from app.models.ratings import RatingOverrideWrite, SectionRatingRead
 from app.services.scoring import ratings
 from app.web.deps import InspectionDep, SessionDep, WriteRatings
 from app.web.http import json_with_etag
-from app.web.openapi_docs import problem_responses
+from app.web.openapi_docs import created_response, problem_responses
 
 router = APIRouter(prefix="/api/v1/inspections/{inspection_id}/ratings", tags=["scores"])
 
@@ -28,8 +28,7 @@ SectionPath = Annotated[
     "/{section}",
     operation_id="override_rating",
     response_model=SectionRatingRead,
-    responses={201: {"description": "Overridden", "model": SectionRatingRead}}
-    | problem_responses(409),
+    responses=created_response(SectionRatingRead, "Overridden") | problem_responses(409),
 )
 def override_rating(
     section: SectionPath,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from fastapi import APIRouter, Request, Response
@@ -44,7 +45,7 @@ class RegionRead(BaseModel):
     name: str
 
 
-def _listing(request: Request, items: list[BaseModel], page: Pagination) -> Response:
+def _listing(request: Request, items: Sequence[BaseModel], page: Pagination) -> Response:
     return json_small_page(request, items, page.limit, page.offset)
 
 

@@ -28,7 +28,7 @@ from app.web.deps import (
     WriteSecondReadings,
 )
 from app.web.http import json_with_etag, require_match
-from app.web.openapi_docs import problem_responses
+from app.web.openapi_docs import created_response, problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["case review"])
 
@@ -101,8 +101,7 @@ def get_second_reading(
     "/cases/{case_id}/second-reading",
     operation_id="put_second_reading",
     response_model=SecondReadingRead,
-    responses={201: {"description": "Recorded", "model": SecondReadingRead}}
-    | problem_responses(409, 412),
+    responses=created_response(SecondReadingRead, "Recorded") | problem_responses(409, 412),
 )
 def put_second_reading(
     case_id: str,

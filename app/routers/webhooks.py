@@ -12,7 +12,7 @@ from app.models.webhook import WebhookRead, WebhookRegistered, WebhookWrite
 from app.services.webhooks import service as webhooks
 from app.web.deps import ReadWebhooks, SessionDep, WriteWebhooks
 from app.web.http import json_with_etag, representation_etag, require_match
-from app.web.openapi_docs import problem_responses
+from app.web.openapi_docs import created_response, problem_responses
 
 router = APIRouter(prefix="/api/v1/trusts/{trust_code}/webhook", tags=["findings letters"])
 
@@ -38,8 +38,7 @@ def get_webhook(
     "",
     operation_id="put_trust_webhook",
     response_model=WebhookRegistered,
-    responses={201: {"description": "Registered", "model": WebhookRegistered}}
-    | problem_responses(412),
+    responses=created_response(WebhookRegistered, "Registered") | problem_responses(412),
 )
 def put_webhook(
     trust_code: TrustPath,

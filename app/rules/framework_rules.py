@@ -68,7 +68,7 @@ def reference_faults(raw: dict[str, Any]) -> list[dict[str, Any]]:
                 )
             )
 
-    question_seen: Counter[str] = Counter(
+    question_seen: Counter[Any] = Counter(
         code
         for instrument in instruments
         for question in _list(_dict(instrument).get("questions"))
@@ -149,7 +149,7 @@ def _choice_faults(question: dict[str, Any], loc: list[str | int]) -> list[dict[
                 field_error([*loc, "choices"], "required", "a choice question needs choices")
             )
         values = [_dict(choice).get("value") for choice in _list(choices)]
-        counts = Counter(value for value in values if isinstance(value, str))
+        counts: Counter[Any] = Counter(value for value in values if isinstance(value, str))
         for c, choice in enumerate(_list(choices)):
             if "sufficient" not in _dict(choice):
                 faults.append(

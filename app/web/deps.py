@@ -71,34 +71,30 @@ def _verb(access: Access) -> str:
     return {Access.read: "read", Access.write: "change", Access.imports: "import"}[access]
 
 
-def gate(resource: Resource, access: Access) -> type[Principal]:
-    return Annotated[Principal, Depends(require(resource, access))]  # type: ignore[return-value]
-
-
-ReadReference = gate(Resource.reference, Access.read)
-WriteReference = gate(Resource.reference, Access.write)
-ManageAccounts = gate(Resource.accounts, Access.write)
-ReadInspections = gate(Resource.inspections, Access.read)
-WriteInspections = gate(Resource.inspections, Access.write)
-ReadCases = gate(Resource.cases, Access.read)
-WriteCases = gate(Resource.cases, Access.write)
-ImportCases = gate(Resource.cases, Access.imports)
-ReadSurvey = gate(Resource.survey, Access.read)
-WriteSurvey = gate(Resource.survey, Access.write)
-ImportSurvey = gate(Resource.survey, Access.imports)
-ReadScores = gate(Resource.scores, Access.read)
-ReadLetters = gate(Resource.letters, Access.read)
-WriteLetters = gate(Resource.letters, Access.write)
-ReadAudit = gate(Resource.audit, Access.read)
-ReadEvidence = gate(Resource.evidence, Access.read)
-WriteEvidence = gate(Resource.evidence, Access.write)
-ReadWebhooks = gate(Resource.webhooks, Access.read)
-WriteWebhooks = gate(Resource.webhooks, Access.write)
-ReadSecondReadings = gate(Resource.second_readings, Access.read)
-WriteSecondReadings = gate(Resource.second_readings, Access.write)
-ReadPrisonTests = gate(Resource.prison_tests, Access.read)
-WritePrisonTests = gate(Resource.prison_tests, Access.write)
-WriteRatings = gate(Resource.ratings, Access.write)
+ReadReference = Annotated[Principal, Depends(require(Resource.reference, Access.read))]
+WriteReference = Annotated[Principal, Depends(require(Resource.reference, Access.write))]
+ManageAccounts = Annotated[Principal, Depends(require(Resource.accounts, Access.write))]
+ReadInspections = Annotated[Principal, Depends(require(Resource.inspections, Access.read))]
+WriteInspections = Annotated[Principal, Depends(require(Resource.inspections, Access.write))]
+ReadCases = Annotated[Principal, Depends(require(Resource.cases, Access.read))]
+WriteCases = Annotated[Principal, Depends(require(Resource.cases, Access.write))]
+ImportCases = Annotated[Principal, Depends(require(Resource.cases, Access.imports))]
+ReadSurvey = Annotated[Principal, Depends(require(Resource.survey, Access.read))]
+WriteSurvey = Annotated[Principal, Depends(require(Resource.survey, Access.write))]
+ImportSurvey = Annotated[Principal, Depends(require(Resource.survey, Access.imports))]
+ReadScores = Annotated[Principal, Depends(require(Resource.scores, Access.read))]
+ReadLetters = Annotated[Principal, Depends(require(Resource.letters, Access.read))]
+WriteLetters = Annotated[Principal, Depends(require(Resource.letters, Access.write))]
+ReadAudit = Annotated[Principal, Depends(require(Resource.audit, Access.read))]
+ReadEvidence = Annotated[Principal, Depends(require(Resource.evidence, Access.read))]
+WriteEvidence = Annotated[Principal, Depends(require(Resource.evidence, Access.write))]
+ReadWebhooks = Annotated[Principal, Depends(require(Resource.webhooks, Access.read))]
+WriteWebhooks = Annotated[Principal, Depends(require(Resource.webhooks, Access.write))]
+ReadSecondReadings = Annotated[Principal, Depends(require(Resource.second_readings, Access.read))]
+WriteSecondReadings = Annotated[Principal, Depends(require(Resource.second_readings, Access.write))]
+ReadPrisonTests = Annotated[Principal, Depends(require(Resource.prison_tests, Access.read))]
+WritePrisonTests = Annotated[Principal, Depends(require(Resource.prison_tests, Access.write))]
+WriteRatings = Annotated[Principal, Depends(require(Resource.ratings, Access.write))]
 
 
 class Pagination:

@@ -18,7 +18,7 @@ def _canonical(payload: Any) -> bytes:
     if isinstance(payload, BaseModel):
         # pydantic's own serialiser writes the same compact JSON in a tenth of the time.
         return payload.model_dump_json(by_alias=True).encode()
-    return JSONResponse(content=jsonable_encoder(payload)).body
+    return bytes(JSONResponse(content=jsonable_encoder(payload)).body)
 
 
 def etag_of(body: bytes) -> str:

@@ -30,7 +30,15 @@ class Problem(BaseModel):
     errors: list[FieldFault] | None = None
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+Responses = dict[int | str, dict[str, Any]]
+
+
+def created_response(model: type[Any], description: str) -> Responses:
+    """The 201 of a PUT that may create: documented beside its 200."""
+    return {201: {"description": description, "model": model}}
+
+
+def problem_responses(*statuses: int) -> Responses:
     descriptions = {
         401: "Missing or invalid access token",
         403: "Your role may see this resource but not change it",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from app.auth.permissions import Principal
@@ -75,8 +75,8 @@ def listing(
     until: datetime | None = None,
 ) -> Page[AuditEventRead]:
     """Audit events, newest first."""
-    filters = [
-        column == value
+    filters: list[ColumnElement[bool]] = [
+        col(column) == value
         for column, value in (
             (AuditEvent.actor, actor),
             (AuditEvent.resource_type, resource_type),

@@ -46,7 +46,7 @@ def read_population(body: bytes, content_type: str) -> list[dict[str, Any]]:
     except UnicodeDecodeError as exc:
         raise BadRequest("the population must be UTF-8") from exc
     if media_type == "text/csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
+        rows: Any = list(csv.DictReader(io.StringIO(text)))
     elif media_type == "application/json":
         try:
             parsed = json.loads(text)

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, literal_column, true
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.functions import Function
 from sqlmodel import Session, col, exists, select
 
@@ -162,7 +162,7 @@ def remove(
     audit.record(session, principal, "evidence.deleted", "evidence", item.id, before, None)
 
 
-def members(session: Session, json_list: ColumnClause[Any]) -> Any:
+def members(session: Session, json_list: Mapped[list[str]]) -> Any:
     """The strings of a JSON list column as a table with one column, `value`, per row."""
     function: Function[Any] = (
         func.json_array_elements_text(json_list)

@@ -170,7 +170,7 @@ def put(
     faults += _evidence_faults(session, inspection, evidence_ids)
     if faults:
         raise ValidationFailed(f"{len(faults)} fault(s) in the judgement", errors=faults)
-    fields = {
+    fields: dict[str, Any] = {
         "judgement": payload.judgement,
         "narrative": payload.narrative,
         "evidence_ids": evidence_ids,
@@ -181,13 +181,16 @@ def put(
             criterion_code=code,
             inspectorate=inspectorate,
             created_by=principal.subject,
-            **fields,
+            judgement=payload.judgement,
+            narrative=payload.narrative,
+            evidence_ids=evidence_ids,
         )
         before = None
     else:
         before = {name: getattr(judgement, name) for name in fields}
-        for name, value in fields.items():
-            setattr(judgement, name, value)
+        judgement.judgement = payload.judgement
+        judgement.narrative = payload.narrative
+        judgement.evidence_ids = evidence_ids
         judgement.revision += 1
         judgement.updated_at = utcnow()
     session.add(judgement)

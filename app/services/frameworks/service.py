@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import exists, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.errors import NotFound, UnsupportedMediaType, ValidationFailed, field_error
 from app.models import Framework, Inspection
@@ -65,11 +65,15 @@ def checksum_of(document: dict[str, Any]) -> str:
 
 
 def is_in_use(session: Session, framework_id: str) -> bool:
-    return bool(session.exec(select(exists().where(Inspection.framework_id == framework_id))).one())
+    return bool(
+        session.exec(select(exists().where(col(Inspection.framework_id) == framework_id))).one()
+    )
 
 
 def latest(session: Session, code: str) -> Framework | None:
-    statement = select(Framework).where(Framework.code == code).order_by(Framework.version.desc())
+    statement = (
+        select(Framework).where(Framework.code == code).order_by(col(Framework.version).desc())
+    )
     return session.exec(statement).first()
 
 
@@ -141,7 +145,9 @@ def store(session: Session, raw: Any, actor: str) -> tuple[Framework, bool]:
 
 
 def versions_by_code(session: Session) -> dict[str, list[int]]:
-    rows = session.exec(select(Framework.code, Framework.version).order_by(Framework.version)).all()
+    rows = session.exec(
+        select(Framework.code, Framework.version).order_by(col(Framework.version))
+    ).all()
     versions: dict[str, list[int]] = {}
     for code, version in rows:
         versions.setdefault(code, []).append(version)
@@ -168,7 +174,10 @@ def list_latest(session: Session) -> list[FrameworkSummary]:
     )
     statement = (
         select(Framework)
-        .join(newest, (Framework.code == newest.c.code) & (Framework.version == newest.c.version))
+        .join(
+            newest,
+            (col(Framework.code) == newest.c.code) & (col(Framework.version) == newest.c.version),
+        )
         .order_by(Framework.code)
     )
     versions = versions_by_code(session)

@@ -70,7 +70,7 @@ class CaseImporter:
         for row, raw, excused in rows:
             self.counts.rows += 1
             checked = check_case(raw, self.index, self.trusts)
-            row_faults = [
+            row_faults: list[tuple[str | None, str, str]] = [
                 (fault.field, fault.code, fault.message)
                 for fault in checked.faults
                 if not (fault.code == "required" and fault.field in excused)

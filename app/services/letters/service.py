@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from app.auth.permissions import Principal, Role
@@ -272,16 +272,19 @@ def listing(
     status: LetterStatus | None = None,
     updated_since: datetime | None = None,
 ) -> Page[dict[str, Any]]:
-    filters = []
+    filters: list[ColumnElement[bool]] = []
     confined = trust_scope(principal)
     if confined is not None:
-        filters += [FindingsLetter.trust_code == confined, col(FindingsLetter.status).in_(RELEASED)]
+        filters += [
+            col(FindingsLetter.trust_code) == confined,
+            col(FindingsLetter.status).in_(RELEASED),
+        ]
     if trust:
-        filters.append(FindingsLetter.trust_code == trust)
+        filters.append(col(FindingsLetter.trust_code) == trust)
     if inspection:
-        filters.append(FindingsLetter.inspection_id == inspection)
+        filters.append(col(FindingsLetter.inspection_id) == inspection)
     if status:
-        filters.append(FindingsLetter.status == status)
+        filters.append(col(FindingsLetter.status) == status)
     if updated_since:
         filters.append(col(FindingsLetter.updated_at) > updated_since)
     total = session.exec(select(func.count()).select_from(FindingsLetter).where(*filters)).one()
