@@ -22,10 +22,13 @@ CASE_COLUMNS = (
     "inspection_id",
     *CASE_ATTRIBUTES,
     "in_scope",
+    "review_status",
     "revision",
     "created_at",
     "updated_at",
 )
+# Seeded cases stand for imported ones, which arrive submitted (SPEC 14).
+SEEDED_STATUS = "submitted"
 
 ANSWER_COLUMNS = ("case_id", "question_code", "value", "sufficient")
 NUMBERS = {"age_at_sentence": int, "sentence_months": float, "mappa_level": int}
@@ -84,7 +87,7 @@ class BareWriter:
         values[mappa] = values[mappa] or 0
         values[ppo] = bool(values[ppo])
         created = self.now if self.postgres else str(self.now)
-        return (case_id, inspection_id, *values, in_scope, 1, created, created)
+        return (case_id, inspection_id, *values, in_scope, SEEDED_STATUS, 1, created, created)
 
 
 def write_generated(

@@ -7,8 +7,18 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.models import Answer, Case, Framework, Inspection, Trust
+from app.models import (
+    Answer,
+    Case,
+    Framework,
+    Inspection,
+    SecondReading,
+    SecondReadingAnswer,
+    Trust,
+)
+from app.models.case import CASE_ATTRIBUTES
 from app.models.inspection import InspectionStatus
+from app.models.review import ReviewStatus
 from app.rules.case_rules import check_case
 from app.services.cases import tally as answer_tally
 from app.services.frameworks import service as frameworks
@@ -43,6 +53,19 @@ def make_inspection(
     return inspection
 
 
+# Who submitted the cases a builder makes past draft: no account a test logs in as.
+BUILDER = "user:test-builder"
+
+
+def approve_all(session: Session, inspection: Inspection) -> None:
+    """Every case of the inspection approved, as a team would before publication."""
+    for case in session.exec(select(Case).where(Case.inspection_id == inspection.id)).all():
+        case.review_status = ReviewStatus.approved
+        case.submitted_by = case.submitted_by or BUILDER
+        session.add(case)
+    session.flush()
+
+
 BASE_CASE: dict[str, Any] = {
     "home_trust": "durham-tees-valley",
     "sex": "male",
@@ -61,9 +84,13 @@ def make_case(
     inspection: Inspection,
     case_ref: str,
     answers: dict[str, str] | None = None,
+    *,
+    review_status: ReviewStatus = ReviewStatus.draft,
+    submitted_by: str | None = None,
     **attributes: Any,
 ) -> Case:
-    """A valid case; raises if the attributes or answers break the rules."""
+    """A valid case; raises if the attributes or answers break the rules. A case given a
+    review status past draft was submitted by `submitted_by` (a builder account if None)."""
     framework = session.get(Framework, inspection.framework_id)
     checked = check_case(
         {**BASE_CASE, "case_ref": case_ref, **attributes, "answers": answers or {}},
@@ -72,10 +99,43 @@ def make_case(
     )
     if checked.faults:
         raise ValueError(f"invalid test case: {checked.faults}")
-    case = Case(inspection_id=inspection.id, in_scope=checked.in_scope, **checked.attributes)
+    if review_status is not ReviewStatus.draft:
+        submitted_by = submitted_by or BUILDER
+    case = Case(
+        inspection_id=inspection.id,
+        in_scope=checked.in_scope,
+        review_status=review_status,
+        submitted_by=submitted_by,
+        **checked.attributes,
+    )
     session.add(case)
     session.flush()
     for code, (value, sufficient) in checked.answers.items():
         session.add(Answer(case_id=case.id, question_code=code, value=value, sufficient=sufficient))
     answer_tally.refresh(session, inspection.id)
     return case
+
+
+def make_second_reading(
+    session: Session, case: Case, answers: dict[str, str], reader: str = "user:second-reader"
+) -> SecondReading:
+    """A second reading of the case; answers go through the same checks as the case's."""
+    inspection = session.get(Inspection, case.inspection_id)
+    framework = session.get(Framework, inspection.framework_id)
+    existing = {name: getattr(case, name) for name in CASE_ATTRIBUTES}
+    checked = check_case(
+        {"answers": answers}, frameworks.index_of(framework), all_trusts(session), existing, {}
+    )
+    if checked.faults:
+        raise ValueError(f"invalid test second reading: {checked.faults}")
+    reading = SecondReading(case_id=case.id, inspection_id=case.inspection_id, reader=reader)
+    session.add(reading)
+    session.flush()
+    for code, (value, sufficient) in checked.answers.items():
+        session.add(
+            SecondReadingAnswer(
+                reading_id=reading.id, question_code=code, value=value, sufficient=sufficient
+            )
+        )
+    session.flush()
+    return reading

@@ -26,6 +26,9 @@ class Resource(StrEnum):
     audit = "audit"
     evidence = "evidence"
     webhooks = "webhooks"
+    second_readings = "second_readings"
+    prison_tests = "prison_tests"
+    ratings = "ratings"
 
 
 class Access(StrEnum):
@@ -90,6 +93,34 @@ PERMISSIONS: dict[Resource, dict[Role, frozenset[Access]]] = {
     },
     # A trust's letter webhook: admins for any trust; a trust for its own, enforced on loading.
     Resource.webhooks: {Role.admin: RW, Role.trust: RW},
+    # SPEC 14: any inspector reads a case a second time (never its submitter, enforced on
+    # writing); the readings are case-level data, so only case readers see them.
+    Resource.second_readings: {
+        Role.admin: RW,
+        Role.probation_inspector: RW,
+        Role.prisons_inspector: RW,
+    },
+    # SPEC 15: HMI Prisons' healthy prison tests, written by prisons inspectors.
+    Resource.prison_tests: {
+        Role.admin: RW,
+        Role.probation_inspector: frozenset({R}),
+        Role.prisons_inspector: RW,
+        Role.analyst: frozenset({R}),
+    },
+    # SPEC 15: section ratings are overridden by probation inspectors; scores readers see them.
+    Resource.ratings: {
+        Role.admin: RW,
+        Role.probation_inspector: RW,
+        Role.prisons_inspector: frozenset({R}),
+        Role.analyst: frozenset({R}),
+    },
+}
+
+
+# The inspectorate an inspector judges for (criterion judgements name it).
+INSPECTORATE_OF_ROLE: dict[Role, str] = {
+    Role.probation_inspector: "hmi-probation",
+    Role.prisons_inspector: "hmi-prisons",
 }
 
 
@@ -109,6 +140,11 @@ class Principal:
 
     def has(self, role: Role) -> bool:
         return role in self.roles
+
+    @property
+    def inspectorates(self) -> list[str]:
+        """The inspectorates this principal judges for, HMI Probation first."""
+        return [name for role, name in INSPECTORATE_OF_ROLE.items() if role in self.roles]
 
     def access_to(self, resource: Resource) -> frozenset[Access]:
         table = PERMISSIONS[resource]

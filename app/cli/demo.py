@@ -8,15 +8,17 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.auth.accounts import create_user
+from app.auth.accounts import create_user, principal_for_user
 from app.auth.permissions import Principal, Role
 from app.models import Inspection, UserAccount
 from app.models.framework import AnswerKind, Subject
 from app.models.inspection import InspectionCreate, InspectionStatus
+from app.models.review import ReviewAction, ReviewRequest
 from app.rules.case_rules import condition_holds, scope_of
 from app.rules.framework_index import FrameworkIndex
 from app.services.cases import service as cases
 from app.services.inspections import service as inspections
+from app.services.review import moves
 from app.services.survey import service as survey
 
 DEMO_PASSWORD = "demo-password-1"
@@ -72,6 +74,15 @@ def demo_case(rng: random.Random, number: int, index: FrameworkIndex) -> dict[st
     return {**attributes, "answers": answers}
 
 
+def _review(session: Session, demo: Inspection, case_ids: list[str]) -> None:
+    """The demo's readings submitted by the probation inspector and approved by another
+    account (four eyes), so the demo inspection can be published."""
+    reader = session.exec(select(UserAccount).where(UserAccount.username == "probation")).one()
+    submitter = principal_for_user(reader)
+    for action, principal in ((ReviewAction.submit, submitter), (ReviewAction.approve, DEMO_ACTOR)):
+        moves.move_many(session, principal, demo, ReviewRequest(action=action), case_ids)
+
+
 def load_demo(session: Session) -> str:
     for username, (roles, trust) in DEMO_USERS.items():
         if (
@@ -95,8 +106,11 @@ def load_demo(session: Session) -> str:
         inspections.transition(session, DEMO_ACTOR, demo, InspectionStatus.fieldwork)
         index = cases.framework_index(session, demo)
         rng = random.Random(2011)
-        for number in range(1, 21):
+        created = [
             cases.create(session, DEMO_ACTOR, demo, demo_case(rng, number, index))
+            for number in range(1, 21)
+        ]
+        _review(session, demo, [case.id for case in created])
         for _ in range(25):
             answers = {
                 code: rng.choice(["yes", "no"]) for code in index.question_codes(Subject.respondent)

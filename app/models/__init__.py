@@ -10,7 +10,10 @@ from app.models.idempotency import IdempotencyRecord
 from app.models.imports import CaseImport
 from app.models.inspection import Inspection
 from app.models.letter import FindingsLetter
+from app.models.prison_tests import HealthyPrisonTest
+from app.models.ratings import RatingOverride
 from app.models.reference import Establishment, Programme, Region, Trust
+from app.models.review import CaseReview, SecondReading, SecondReadingAnswer
 from app.models.survey import SurveyAnswer, SurveyResponse
 from app.models.tally import AnswerTally
 from app.models.webhook import TrustWebhook
@@ -21,15 +24,20 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseImport",
+    "CaseReview",
     "CriterionJudgement",
     "Establishment",
     "EvidenceItem",
     "FindingsLetter",
     "Framework",
+    "HealthyPrisonTest",
     "IdempotencyRecord",
     "Inspection",
     "Programme",
+    "RatingOverride",
     "Region",
+    "SecondReading",
+    "SecondReadingAnswer",
     "ServiceClient",
     "SurveyAnswer",
     "SurveyResponse",

@@ -12,6 +12,7 @@ from sqlalchemy import Column, ForeignKey, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, new_id, utcnow
+from app.models.review import ReviewStatus
 
 
 class Sex(StrEnum):
@@ -96,6 +97,9 @@ class Case(SQLModel, table=True):
     last_roh_review_date: date | None = None
     # Derived from the attributes on every write; stored so scores can filter in SQL.
     in_scope: bool = Field(default=False, index=True)
+    # The review of the reading (SPEC 14); moves are kept in case_review.
+    review_status: ReviewStatus = Field(default=ReviewStatus.draft, sa_type=String(16), index=True)
+    submitted_by: str | None = Field(default=None, max_length=64)
     revision: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -174,5 +178,9 @@ class CaseRead(BaseModel):
     scope_reasons: list[str]
     national_standards: dict[str, str]
     answers: dict[str, str]
+    review_status: ReviewStatus = PydanticField(
+        description="draft, submitted, returned or approved; moved by POST /cases/{id}/review"
+    )
+    submitted_by: str | None = PydanticField(description="Who last submitted the reading")
     created_at: datetime
     updated_at: datetime

@@ -51,7 +51,15 @@ class EvidenceItem(SQLModel, table=True):
 
 class CriterionJudgement(SQLModel, table=True):
     __tablename__ = "criterion_judgement"
-    __table_args__ = (UniqueConstraint("inspection_id", "criterion_code"),)
+    # Each inspectorate of a joint inspection judges a criterion in its own right.
+    __table_args__ = (
+        UniqueConstraint(
+            "inspection_id",
+            "criterion_code",
+            "inspectorate",
+            name="uq_criterion_judgement_criterion_inspectorate",
+        ),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     inspection_id: str = Field(
@@ -60,6 +68,7 @@ class CriterionJudgement(SQLModel, table=True):
         )
     )
     criterion_code: str = Field(max_length=64)
+    inspectorate: str = Field(default="hmi-probation", max_length=32)
     judgement: JudgementValue = Field(sa_type=String(16))
     narrative: str = Field(max_length=8000)
     evidence_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -134,6 +143,7 @@ class JudgementRead(BaseModel):
     id: str
     inspection: str
     criterion: str
+    inspectorate: str = PydanticField(description="Whose judgement: hmi-probation or hmi-prisons")
     criterion_text: str
     theme: str
     judgement: JudgementValue
@@ -144,12 +154,20 @@ class JudgementRead(BaseModel):
     updated_at: datetime
 
 
+class InspectorateJudgement(BaseModel):
+    inspectorate: str
+    judgement: JudgementValue
+
+
 class CriterionCoverage(BaseModel):
     criterion: str
     text: str
     theme: str
     judgement: JudgementValue | None
     narrative: str | None
+    judgements: list[InspectorateJudgement] = PydanticField(
+        description="Every inspectorate's judgement of the criterion, the one above first"
+    )
     evidence_count: int = PydanticField(description="Evidence items bearing on the criterion")
     questions: list[str] = PydanticField(description="Case questions citing the criterion")
     question_mean: float | None = PydanticField(

@@ -100,6 +100,18 @@ class Rating(DocModel):
     bands: list[RatingBand] = PydanticField(min_length=1)
 
 
+class OverallBand(DocModel):
+    min: float = PydanticField(ge=0, description="Points the sections' ratings must reach")
+    label: str = PydanticField(min_length=1, max_length=100)
+
+
+class Overall(DocModel):
+    """The overall rating: each section rating's points summed, then banded (SPEC 15)."""
+
+    points: dict[str, int] = PydanticField(min_length=1, description="Rating band label -> points")
+    bands: list[OverallBand] = PydanticField(min_length=1)
+
+
 class FrameworkDocument(DocModel):
     """A framework as uploaded: the shape of reference/omi-custody-2011.yaml."""
 
@@ -109,6 +121,7 @@ class FrameworkDocument(DocModel):
     inspectorates: list[str] = PydanticField(default_factory=list)
     scope_note: str | None = None
     rating: Rating | None = None
+    overall: Overall | None = None
     sections: list[Section] = PydanticField(min_length=1)
     themes: list[Theme] = PydanticField(min_length=1)
     criteria: list[Criterion] = PydanticField(default_factory=list)
@@ -152,6 +165,7 @@ class FrameworkRead(FrameworkHeader):
     inspectorates: list[str]
     scope_note: str | None
     rating: Rating | None
+    overall: Overall | None
     sections: list[Section]
     themes: list[Theme]
     criteria: list[Criterion]

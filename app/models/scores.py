@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from app.models.evidence import CriterionCoverage
+from app.models.prison_tests import PrisonTestRead
+from app.models.review import QuestionAgreement
 
 
 class QuestionScore(BaseModel):
@@ -39,6 +41,22 @@ class Rollup(BaseModel):
 
 class SectionScore(Rollup):
     rating: str | None = Field(description="The framework's rating band, if it defines one")
+    rating_source: Literal["computed", "overridden"] | None = Field(
+        default=None, description="Where the framework defines a rating: computed or overridden"
+    )
+    computed_rating: str | None = Field(
+        default=None, description="The band the figures give, kept beside an override"
+    )
+    reason: str | None = Field(default=None, description="Why the rating was overridden")
+    by: str | None = Field(default=None, description="Who overrode the rating")
+    at: datetime | None = Field(default=None, description="When the rating was overridden")
+
+
+class OverallRating(BaseModel):
+    score: int = Field(description="The section ratings' points summed")
+    max: int = Field(description="The most points the sections could have")
+    rating: str | None = Field(description="The band of the score; null while a section is unrated")
+    unrated: list[str] = Field(description="Sections without a rating (no relevant answers)")
 
 
 class InstrumentScores(BaseModel):
@@ -61,9 +79,14 @@ class InspectionScores(BaseModel):
     inspection: str
     framework: FrameworkRef
     cases: int
+    cases_approved: int = Field(description="Cases whose reading is approved (SPEC 14)")
+    review: dict[str, int] = Field(description="Cases per review status")
     respondents: int
     filters: dict[str, Any]
     instruments: list[InstrumentScores]
+    overall: OverallRating | None = Field(
+        description="Where the framework defines overall: the sections' points summed and banded"
+    )
     criteria_coverage: list[CriterionCoverage] = Field(
         description="Per criterion: judgement, evidence count and case questions' mean"
     )
@@ -150,11 +173,20 @@ class Highlight(BaseModel):
     relevant: int
 
 
+class FindingsAgreement(BaseModel):
+    second_readings: int
+    overall: QuestionAgreement
+    low_agreement: list[QuestionAgreement] = Field(
+        description="Questions whose kappa is below 0.40 on at least 5 pairs"
+    )
+
+
 class ProvisionalFindings(BaseModel):
     inspection: dict[str, Any]
     establishment: dict[str, str] | None
     trust: dict[str, str] | None
     cases: int
+    cases_approved: int = Field(description="Cases whose reading is approved (SPEC 14)")
     generated_at: datetime
     themes: list[FindingsTheme]
     strengths: list[Highlight]
@@ -162,3 +194,9 @@ class ProvisionalFindings(BaseModel):
     recommendations: list[str]
     good_practice: list[str]
     judgements: list[dict[str, Any]]
+    agreement: FindingsAgreement = Field(
+        description="Agreement of the second readings, with the questions of low agreement"
+    )
+    healthy_prison_tests: list[PrisonTestRead] | None = Field(
+        description="HMI Prisons' four tests; null for a community inspection"
+    )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from app.models.case import CaseRead, CaseWrite
 from app.models.page import Page
+from app.models.review import ReviewStatus
 from app.services.cases import service as cases
 from app.services.inspections import service as inspections
 from app.web.deps import InspectionDep, PageDep, ReadCases, SessionDep, WriteCases
@@ -38,10 +39,17 @@ def list_cases(
     page: PageDep,
     trust: Annotated[str | None, Query(max_length=64, description="Home trust")] = None,
     in_scope: bool | None = None,
+    review_status: ReviewStatus | None = None,
 ) -> Response:
     """The inspection's cases in case_ref order."""
     result = cases.listing(
-        session, inspection, limit=page.limit, offset=page.offset, trust=trust, in_scope=in_scope
+        session,
+        inspection,
+        limit=page.limit,
+        offset=page.offset,
+        trust=trust,
+        in_scope=in_scope,
+        review_status=review_status,
     )
     return json_with_etag(request, result)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.errors import PreconditionFailed
 from app.models.evidence import JudgementRead, JudgementWrite
@@ -27,12 +27,31 @@ CriterionPath = Annotated[
 ]
 
 
+InspectorateQuery = Annotated[
+    str | None,
+    Query(
+        pattern=CODE_PATTERN,
+        description="Whose judgement (hmi-probation, hmi-prisons); by default the caller's "
+        "own inspectorate's, else the first that judged the criterion",
+    ),
+]
+
+
 @router.get("", operation_id="list_judgements", response_model=Page[JudgementRead])
 def list_judgements(
-    request: Request, session: SessionDep, _: ReadEvidence, inspection: InspectionDep, page: PageDep
+    request: Request,
+    session: SessionDep,
+    _: ReadEvidence,
+    inspection: InspectionDep,
+    page: PageDep,
+    inspectorate: Annotated[
+        str | None, Query(pattern=CODE_PATTERN, description="Only this inspectorate's")
+    ] = None,
 ) -> Response:
-    """The inspection's criterion judgements in criterion order."""
-    result = judgements.listing(session, inspection, limit=page.limit, offset=page.offset)
+    """The inspection's criterion judgements in criterion order, each naming its inspectorate."""
+    result = judgements.listing(
+        session, inspection, limit=page.limit, offset=page.offset, inspectorate=inspectorate
+    )
     return json_with_etag(request, result)
 
 
@@ -41,11 +60,12 @@ def get_judgement(
     criterion_code: CriterionPath,
     request: Request,
     session: SessionDep,
-    _: ReadEvidence,
+    principal: ReadEvidence,
     inspection: InspectionDep,
+    inspectorate: InspectorateQuery = None,
 ) -> Response:
-    """The judgement of one criterion (404 until one is recorded)."""
-    judgement = judgements.get(session, inspection, criterion_code)
+    """One inspectorate's judgement of a criterion (404 until one is recorded)."""
+    judgement = judgements.get(session, inspection, criterion_code, principal, inspectorate)
     criterion = judgements.criterion_of(session, inspection, criterion_code)
     return json_with_etag(request, judgements.to_read(judgement, criterion))
 
@@ -63,16 +83,18 @@ def put_judgement(
     session: SessionDep,
     principal: WriteEvidence,
     inspection: InspectionDep,
+    inspectorate: InspectorateQuery = None,
 ) -> Response:
-    """Record (201) or replace (200) the judgement of a criterion; every evidence id must be this inspection's."""
+    """Record (201) or replace (200) your inspectorate's judgement of a criterion (on a joint inspection each inspectorate judges in its own right; an admin names the inspectorate); every evidence id must be this inspection's."""
     criterion = judgements.criterion_of(session, inspection, criterion_code)
-    current = judgements.find(session, inspection, criterion_code)
+    chosen = judgements.writing_inspectorate(session, principal, inspection, inspectorate)
+    current = judgements.find(session, inspection, criterion_code, chosen)
     if current is not None:
         evidence.ensure_author(principal, current.created_by, "judgement")
         require_match(request, judgements.to_read(current, criterion))
     elif request.headers.get("if-match") is not None:
         raise PreconditionFailed("there is no judgement of this criterion to match")
-    read, created = judgements.put(session, principal, inspection, criterion_code, payload)
+    read, created = judgements.put(session, principal, inspection, criterion_code, payload, chosen)
     if created:
         location = f"/api/v1/inspections/{inspection.id}/judgements/{criterion_code}"
         return json_with_etag(request, read, 201, {"Location": location})
@@ -92,9 +114,10 @@ def delete_judgement(
     session: SessionDep,
     principal: WriteEvidence,
     inspection: InspectionDep,
+    inspectorate: InspectorateQuery = None,
 ) -> Response:
     """Withdraw your own judgement of a criterion (an admin may withdraw any)."""
-    judgement = judgements.get(session, inspection, criterion_code)
+    judgement = judgements.get(session, inspection, criterion_code, principal, inspectorate)
     criterion = judgements.criterion_of(session, inspection, criterion_code)
     evidence.ensure_author(principal, judgement.created_by, "judgement")
     require_match(request, judgements.to_read(judgement, criterion))

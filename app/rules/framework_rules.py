@@ -201,7 +201,31 @@ def _condition_faults(
     return faults
 
 
+def overall_faults(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """An overall rating sums the section ratings' points: it needs the rating, and points
+    for exactly the rating's band labels."""
+    overall = raw.get("overall")
+    if not isinstance(overall, dict):
+        return []
+    rating = _dict(raw.get("rating"))
+    if not rating:
+        return [field_error(["overall"], "needs_rating", "an overall rating needs a rating")]
+    labels = {_dict(band).get("label") for band in _list(rating.get("bands"))}
+    points = _dict(overall.get("points"))
+    faults = [
+        field_error(["overall", "points", label], "unknown_label", f"{label!r} is not a band")
+        for label in points
+        if label not in labels
+    ]
+    faults += [
+        field_error(["overall", "points"], "missing_points", f"no points for {label!r}")
+        for label in sorted(label for label in labels if isinstance(label, str))
+        if label not in points
+    ]
+    return faults
+
+
 def document_faults(raw: Any) -> list[dict[str, Any]]:
     if not isinstance(raw, dict):
         return [field_error([], "invalid_document", "a framework document is a mapping")]
-    return structural_faults(raw) + reference_faults(raw)
+    return structural_faults(raw) + reference_faults(raw) + overall_faults(raw)

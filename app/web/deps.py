@@ -85,6 +85,11 @@ ReadEvidence = Annotated[Principal, Depends(require(Resource.evidence, Access.re
 WriteEvidence = Annotated[Principal, Depends(require(Resource.evidence, Access.write))]
 ReadWebhooks = Annotated[Principal, Depends(require(Resource.webhooks, Access.read))]
 WriteWebhooks = Annotated[Principal, Depends(require(Resource.webhooks, Access.write))]
+ReadSecondReadings = Annotated[Principal, Depends(require(Resource.second_readings, Access.read))]
+WriteSecondReadings = Annotated[Principal, Depends(require(Resource.second_readings, Access.write))]
+ReadPrisonTests = Annotated[Principal, Depends(require(Resource.prison_tests, Access.read))]
+WritePrisonTests = Annotated[Principal, Depends(require(Resource.prison_tests, Access.write))]
+WriteRatings = Annotated[Principal, Depends(require(Resource.ratings, Access.write))]
 
 
 class Pagination:

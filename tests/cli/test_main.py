@@ -214,6 +214,15 @@ def test_demo_loads_users_and_an_inspection_once(upgraded, api, capsys, monkeypa
         headers={"Authorization": f"Bearer {token['access_token']}"},
     )
     assert scores.status_code == 200 and scores.json()["cases"] == 20
+    # Every demo case was submitted by one account and approved by another, so the demo
+    # inspection can be taken through to publication.
+    assert scores.json()["cases_approved"] == 20
+    inspector = token_for(api, grant_type="password", username="probation", password=DEMO_PASSWORD)
+    who = {"Authorization": f"Bearer {inspector['access_token']}"}
+    moves = f"/api/v1/inspections/{demo_inspection_id(upgraded)}/transitions"
+    for status in ("reporting", "published"):
+        moved = api.post(moves, json={"to": status}, headers=who)
+        assert moved.status_code == 200, moved.text
 
 
 def demo_inspection_id(engine: Engine) -> str:

@@ -69,6 +69,7 @@ def test_scores_show_each_criterion_beside_its_judgement_and_evidence(
         "theme": framework.criteria["1.2c"].theme,
         "judgement": None,
         "narrative": None,
+        "judgements": [],
         "evidence_count": 0,
         "questions": ["roh_screening_sufficient", "roh_analysis_sufficient", "roh_communicated"],
         "question_mean": 50.0,
@@ -81,6 +82,7 @@ def test_scores_show_each_criterion_beside_its_judgement_and_evidence(
     assert rows["1.1d"]["covered"]
     assert rows["4.1f"]["judgement"] == "not_met"
     assert rows["4.1f"]["narrative"] == "No needs analysis informs the strategy."
+    assert [j["judgement"] for j in rows["4.1f"]["judgements"]] == ["not_met"]
     assert rows["4.1f"]["evidence_count"] == 0 and rows["4.1f"]["covered"]
     # Evidence of another inspection counts nowhere here.
     assert rows["2.1h"]["evidence_count"] == 0 and not rows["2.1h"]["covered"]

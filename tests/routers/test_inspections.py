@@ -17,6 +17,7 @@ from app.auth.security import issue_token
 from app.main import create_app
 from app.models import AuditEvent, Inspection, UserAccount
 from app.models.inspection import TRANSITIONS, InspectionStatus
+from app.models.review import ReviewStatus
 from tests.builders import make_case, make_inspection
 from tests.conftest import ALL_ROLES, backend
 from tests.routers.support import (
@@ -487,7 +488,8 @@ def committed_world(engine):
     their own connections and transactions; removed afterwards."""
     with Session(engine) as setup:
         inspection = make_inspection(setup, status=InspectionStatus.fieldwork)
-        case = make_case(setup, inspection, "RACE-1")
+        # Approved, as every case must be before the inspection is published.
+        case = make_case(setup, inspection, "RACE-1", review_status=ReviewStatus.approved)
         user = UserAccount(username=f"race-{inspection.id}", password_hash="x", roles=["admin"])
         setup.add(user)
         setup.commit()
@@ -564,7 +566,15 @@ def test_concurrent_writers_with_the_same_etag_do_not_both_win(
         assert results == {0: 200, 1: 412}
         resource = read_url.rsplit("/", 1)[1]
         events = client.get(f"/api/v1/audit-events?resource_id={resource}", headers=who)
-        assert events.json()["total"] == 1
+        # One write won. The world's case is approved, so the winning change also sent it
+        # back to draft: that move is its own event, beside the one change.
+        actions = [event["action"] for event in events.json()["items"]]
+        assert [a for a in actions if not a.startswith("case.review.")] == [
+            {"inspection": "inspection.updated", "transition": "inspection.transitioned"}.get(
+                target, "case.updated"
+            )
+        ]
+        assert actions.count("case.review.edit") == (1 if target == "case" else 0)
 
 
 @pytest.mark.postgres_only

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import select
 
@@ -89,27 +91,84 @@ def test_recording_replacing_and_withdrawing_per_role(client, session, auth, ins
     assert actions == ["judgement.created", "judgement.updated", "judgement.deleted"]
 
 
-@pytest.mark.parametrize(
-    ("author", "editor"),
-    [
-        ("probation_inspector", "prisons_inspector"),
-        ("prisons_inspector", "probation_inspector"),
-        ("prisons_inspector", "colleague"),
-    ],
-)
-def test_an_inspector_may_not_change_anothers_judgement(
-    client, session, auth, inspection, author, editor
+@pytest.mark.parametrize("author", ["probation_inspector", "prisons_inspector"])
+def test_an_inspector_may_not_change_a_colleagues_judgement(
+    client, session, auth, inspection, author
 ):
     record(client, headers(session, auth, author), inspection)
-    other = (
-        colleague(session, auth, author)
-        if editor == "colleague"
-        else headers(session, auth, editor)
-    )
+    other = colleague(session, auth, author)
     replaced = client.put(url(inspection), headers=other, json={**JUDGEMENT, "judgement": "met"})
     withdrawn = client.delete(url(inspection), headers=other)
     assert (replaced.status_code, withdrawn.status_code) == (403, 403)
     assert stored(session, inspection).judgement == "partly_met"
+
+
+def test_each_inspectorate_judges_a_criterion_of_a_joint_inspection(
+    client, session, auth, inspection
+):
+    """pomi is joint: a prisons inspector judges a criterion the probation inspector judged
+    (once 403), each judgement naming its inspectorate, neither touching the other's."""
+    probation = headers(session, auth, "probation_inspector")
+    prisons = headers(session, auth, "prisons_inspector")
+    ours = record(client, probation, inspection)
+    theirs = client.put(
+        url(inspection), headers=prisons, json={**JUDGEMENT, "judgement": "not_met"}
+    )
+    assert theirs.status_code == 201, theirs.text
+    assert (ours["inspectorate"], theirs.json()["inspectorate"]) == ("hmi-probation", "hmi-prisons")
+    # Each reads its own by default; anyone may name the inspectorate.
+    assert client.get(url(inspection), headers=prisons).json()["judgement"] == "not_met"
+    assert client.get(url(inspection), headers=probation).json()["judgement"] == "partly_met"
+    analyst = headers(session, auth, "analyst")
+    assert client.get(url(inspection), headers=analyst).json()["inspectorate"] == "hmi-probation"
+    named = client.get(f"{url(inspection)}?inspectorate=hmi-prisons", headers=analyst)
+    assert named.json()["id"] == theirs.json()["id"]
+    # An inspector writes for their own inspectorate only.
+    assert (
+        client.put(
+            f"{url(inspection)}?inspectorate=hmi-probation", headers=prisons, json=JUDGEMENT
+        ).status_code
+        == 403
+    )
+    listing = client.get(f"/api/v1/inspections/{inspection.id}/judgements", headers=analyst)
+    assert [i["inspectorate"] for i in listing.json()["items"]] == ["hmi-prisons", "hmi-probation"]
+    only = client.get(
+        f"/api/v1/inspections/{inspection.id}/judgements?inspectorate=hmi-prisons",
+        headers=analyst,
+    )
+    assert only.json()["total"] == 1
+    # Withdrawing one leaves the other.
+    assert client.delete(url(inspection), headers=prisons).status_code == 204
+    assert client.get(url(inspection), headers=prisons).json()["inspectorate"] == "hmi-probation"
+    # An admin names the inspectorate it records for; one that does not judge is 422.
+    admin = headers(session, auth, "admin")
+    made = client.put(f"{url(inspection)}?inspectorate=hmi-prisons", headers=admin, json=JUDGEMENT)
+    assert made.status_code == 201 and made.json()["inspectorate"] == "hmi-prisons"
+    refused = client.put(f"{url(inspection)}?inspectorate=ofsted", headers=admin, json=JUDGEMENT)
+    assert refused.status_code == 422
+    # Findings and coverage show both.
+    assert [j["inspectorate"] for j in judgements_for(session, inspection)] == [
+        "hmi-prisons",
+        "hmi-probation",
+    ]
+
+
+def test_prisons_inspectors_do_not_judge_a_probation_only_inspection(client, session, auth):
+    community = make_inspection(
+        session,
+        establishment=None,
+        trust="durham-tees-valley",
+        programme="omi-2",
+        framework="probation-case-assessment-2019",
+        fieldwork_start=date(2011, 3, 7),
+    )
+    session.commit()
+    prisons = headers(session, auth, "prisons_inspector")
+    refused = client.put(url(community, "2.4"), headers=prisons, json=JUDGEMENT)
+    assert refused.status_code == 403, refused.text
+    assert "hmi-probation" in refused.json()["detail"]
+    probation = headers(session, auth, "probation_inspector")
+    assert client.put(url(community, "2.4"), headers=probation, json=JUDGEMENT).status_code == 201
 
 
 def test_an_admin_may_change_any_judgement(client, session, auth, inspection):
@@ -245,6 +304,7 @@ def test_findings_receive_the_judgements(client, session, auth, inspection):
     assert judgements_for(session, inspection) == [
         {
             "criterion": "1.1d",
+            "inspectorate": "hmi-probation",
             "text": "Issues of risk of self-harm, if applicable, are clearly recorded. If the "
             "offender is in custody, these concerns are immediately communicated to prison staff.",
             "judgement": "not_met",
@@ -252,6 +312,7 @@ def test_findings_receive_the_judgements(client, session, auth, inspection):
         },
         {
             "criterion": "4.4e",
+            "inspectorate": "hmi-probation",
             "text": "There is evidence of a constructive working dynamic with recognised unions.",
             "judgement": "partly_met",
             "narrative": JUDGEMENT["narrative"],

@@ -59,6 +59,9 @@ def test_findings_as_json(client: TestClient, auth: Auth, inspection: Inspection
         "recommendations",
         "good_practice",
         "judgements",
+        "cases_approved",
+        "agreement",
+        "healthy_prison_tests",
     }
     assert body["inspection"] == {
         "id": inspection.id,
@@ -100,6 +103,12 @@ def test_findings_as_json(client: TestClient, auth: Auth, inspection: Inspection
     assert body["recommendations"] == ["Review <b>every</b> risk management plan within a month"]
     assert body["good_practice"] == ["Offender supervisors meet prisoners within a day of arrival"]
     assert body["judgements"] == []
+    # No case approved, none read twice, no healthy prison test scored yet.
+    assert body["cases_approved"] == 0
+    assert body["agreement"]["second_readings"] == 0
+    assert body["agreement"]["overall"]["kappa"] is None
+    assert body["agreement"]["low_agreement"] == []
+    assert [t["score"] for t in body["healthy_prison_tests"]] == [None] * 4
     # Themes follow the framework; a theme with no question of any instrument is left out.
     codes = [t["code"] for t in body["themes"]]
     assert "strategic-overview" not in codes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,9 +10,10 @@ import pytest
 from sqlmodel import Session
 
 from app.models.inspection import InspectionStatus
+from app.models.review import ReviewStatus
 from app.services.scoring import coverage
 from app.services.scoring.cache import Rendered, ScoresCache
-from tests.builders import make_inspection
+from tests.builders import make_case, make_inspection
 from tests.routers.evidence_support import ITEM
 from tests.routers.import_files import case_row, csv_bytes, post_import
 from tests.routers.support import CASE_BODY, headers, settle
@@ -101,6 +103,52 @@ def test_every_write_under_the_inspection_shows_in_the_next_read(world):
 
     assert client.delete(case_url, headers=admin).status_code == 204
     assert changed()["cases"] == 1
+
+
+def test_review_moves_and_rating_overrides_show_in_the_next_read(client, auth, session):
+    """The stamp counts review history and overrides: neither touches a case's row."""
+    inspection = make_inspection(
+        session,
+        establishment=None,
+        trust="durham-tees-valley",
+        programme="omi-2",
+        framework="probation-case-assessment-2019",
+        fieldwork_start=date(2011, 3, 7),
+    )
+    case = make_case(
+        session,
+        inspection,
+        "RV-1",
+        {"review_engagement": "no"},
+        review_status=ReviewStatus.submitted,
+    )
+    admin = headers(session, auth, "admin")
+    settle(session)
+    url = f"/api/v1/inspections/{inspection.id}/scores"
+
+    def section_24() -> dict[str, Any]:
+        body = client.get(url, headers=admin).json()
+        [instrument] = [i for i in body["instruments"] if i["code"] == "case_file"]
+        row = next(row for row in instrument["sections"] if row["code"] == "2.4")
+        return {"approved": body["cases_approved"], "rating": row["rating"]}
+
+    assert section_24() == {"approved": 0, "rating": "inadequate"}
+    moved = client.post(
+        f"/api/v1/cases/{case.id}/review", json={"action": "approve"}, headers=admin
+    )
+    assert moved.status_code == 200, moved.text
+    assert section_24() == {"approved": 1, "rating": "inadequate"}
+    override = {"rating": "good", "reason": "Reviews since the sample was drawn."}
+    ratings = f"/api/v1/inspections/{inspection.id}/ratings/2.4"
+    assert client.put(ratings, json=override, headers=admin).status_code == 201
+    assert section_24() == {"approved": 1, "rating": "good"}
+    assert (
+        client.put(ratings, json={**override, "rating": "outstanding"}, headers=admin).status_code
+        == 200
+    )
+    assert section_24() == {"approved": 1, "rating": "outstanding"}
+    assert client.delete(ratings, headers=admin).status_code == 204
+    assert section_24() == {"approved": 1, "rating": "inadequate"}
 
 
 def test_a_cached_document_still_answers_304_to_its_etag(world):

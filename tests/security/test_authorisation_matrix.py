@@ -24,6 +24,9 @@ DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 JUDGEMENT = "/api/v1/inspections/{inspection_id}/judgements/{criterion_code}"
 SURVEY_IMPORT = "/api/v1/inspections/{inspection_id}/survey-imports/{import_id}"
 WEBHOOK = "/api/v1/trusts/{trust_code}/webhook"
+SECOND_READING = "/api/v1/cases/{case_id}/second-reading"
+PRISON_TEST = "/api/v1/inspections/{inspection_id}/healthy-prison-tests/{test}"
+RATING = "/api/v1/inspections/{inspection_id}/ratings/{section}"
 # Which resource each route touches and how. A route missing here fails the matrix.
 ROUTES: dict[tuple[str, str], tuple[Resource, Access]] = {
     ("GET", "/api/v1/frameworks"): (Resource.reference, R),
@@ -78,6 +81,20 @@ ROUTES: dict[tuple[str, str], tuple[Resource, Access]] = {
     ("PUT", JUDGEMENT): (Resource.evidence, W),
     ("DELETE", JUDGEMENT): (Resource.evidence, W),
     ("GET", "/api/v1/audit-events"): (Resource.audit, R),
+    # SPEC 14: review moves are made by the roles that write the case's answers.
+    ("POST", "/api/v1/cases/{case_id}/review"): (Resource.cases, W),
+    ("GET", "/api/v1/cases/{case_id}/reviews"): (Resource.cases, R),
+    ("POST", "/api/v1/inspections/{inspection_id}/case-reviews"): (Resource.cases, W),
+    ("GET", SECOND_READING): (Resource.second_readings, R),
+    ("PUT", SECOND_READING): (Resource.second_readings, W),
+    ("DELETE", SECOND_READING): (Resource.second_readings, W),
+    ("GET", "/api/v1/inspections/{inspection_id}/agreement"): (Resource.scores, R),
+    # SPEC 15.
+    ("GET", "/api/v1/inspections/{inspection_id}/healthy-prison-tests"): (Resource.prison_tests, R),
+    ("PUT", PRISON_TEST): (Resource.prison_tests, W),
+    ("GET", "/api/v1/aggregates/healthy-prison-tests"): (Resource.prison_tests, R),
+    ("PUT", RATING): (Resource.ratings, W),
+    ("DELETE", RATING): (Resource.ratings, W),
     ("GET", WEBHOOK): (Resource.webhooks, R),
     ("PUT", WEBHOOK): (Resource.webhooks, W),
     ("DELETE", WEBHOOK): (Resource.webhooks, W),
@@ -90,13 +107,15 @@ HIDDEN_OBJECTS = {
     (("GET", "/api/v1/findings-letters/{letter_id}"), "trust_other"),
     *((key, "trust_other") for key in [("GET", WEBHOOK), ("PUT", WEBHOOK), ("DELETE", WEBHOOK)]),
 }
+# A prisons inspector's PUT of the judgement records HMI Prisons' own judgement of the
+# criterion on this joint inspection; the second reading is the probation inspector's.
 FORBIDDEN_OBJECTS = {
     (key, "prisons_inspector")
     for key in [
         ("PATCH", "/api/v1/evidence/{evidence_id}"),
         ("DELETE", "/api/v1/evidence/{evidence_id}"),
-        ("PUT", JUDGEMENT),
         ("DELETE", JUDGEMENT),
+        ("DELETE", SECOND_READING),
     ]
 }
 
@@ -154,6 +173,26 @@ SPEC_TABLE = {
     # Not in SPEC section 3: the letter webhook (issue 5, item 5) belongs to the trust it
     # notifies; admins manage any trust's, a trust token only its own, nobody else sees one.
     Resource.webhooks: {"admin": "RW", "trust": "RW"},
+    # SPEC 14: "any inspector but the case's submitter" reads a case a second time.
+    Resource.second_readings: {
+        "admin": "RW",
+        "probation_inspector": "RW",
+        "prisons_inspector": "RW",
+    },
+    # SPEC 15: prisons inspectors and admin write; probation inspectors and analysts read.
+    Resource.prison_tests: {
+        "admin": "RW",
+        "probation_inspector": "R",
+        "prisons_inspector": "RW",
+        "analyst": "R",
+    },
+    # SPEC 15: probation inspectors and admin override; the other scores readers read.
+    Resource.ratings: {
+        "admin": "RW",
+        "probation_inspector": "RW",
+        "prisons_inspector": "R",
+        "analyst": "R",
+    },
 }
 
 # Bodies valid enough to reach object-level checks; every other route gets {}.
@@ -178,6 +217,8 @@ PATH_VALUES = {
     "code": lambda world: FRAMEWORK,
     "criterion_code": lambda world: "4.4a",
     "trust_code": lambda world: OWN_TRUST,
+    "test": lambda world: "safety",
+    "section": lambda world: "1",
 }
 
 APP = create_app()

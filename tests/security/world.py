@@ -20,7 +20,7 @@ from app.models import (
     UserAccount,
 )
 from app.models.imports import ImportKind
-from tests.builders import make_case, make_inspection
+from tests.builders import make_case, make_inspection, make_second_reading
 
 OWN_TRUST = "durham-tees-valley"
 OTHER_TRUST = "northumbria"
@@ -146,6 +146,8 @@ def build_world(session: Session, *, with_letter: bool = True) -> World:
         checksum="0" * 64,
         size_bytes=1,
     )
+    # A second reading of the first case by the probation inspector, for its routes.
+    make_second_reading(session, cases[0], {"rmp_sufficient": "no"}, reader=author)
     # The own trust's webhook, so the webhook routes have an object to show and remove.
     webhook = TrustWebhook(
         trust_code=OWN_TRUST, url="https://hooks.durham-tees-valley.example/omi", secret="x" * 43

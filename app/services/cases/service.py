@@ -14,12 +14,14 @@ from app.errors import NotFound, ValidationFailed, field_error
 from app.models import Answer, Case, Framework, Inspection, Trust, utcnow
 from app.models.case import CASE_ATTRIBUTES, CaseRead
 from app.models.page import Page
+from app.models.review import ReviewStatus
 from app.rules.case_rules import CheckedCase, Fault, check_case, scope_of
 from app.rules.national_standards import national_standards
 from app.services.audit import service as audit
 from app.services.cases import tally as answer_tally
 from app.services.frameworks import service as frameworks
 from app.services.inspections import service as inspections
+from app.services.review import history as review_history
 
 
 def trust_codes(session: Session) -> set[str]:
@@ -83,6 +85,8 @@ def to_read(case: Case, answers: Mapping[str, str], inspection: Inspection) -> C
             fieldwork_start=inspection.fieldwork_start,
         ),
         answers=dict(sorted(answers.items())),
+        review_status=case.review_status,
+        submitted_by=case.submitted_by,
         created_at=case.created_at,
         updated_at=case.updated_at,
     )
@@ -208,6 +212,9 @@ def update(
         for name, value in after.model_dump().items()
         if before.model_dump()[name] != value and name != "updated_at"
     ]
+    if changed:
+        review_history.reopen_if_changed(session, principal, case)
+        after = after.model_copy(update={"review_status": ReviewStatus(case.review_status)})
     audit.record(
         session,
         principal,
@@ -244,8 +251,11 @@ def listing(
     offset: int,
     trust: str | None = None,
     in_scope: bool | None = None,
+    review_status: ReviewStatus | None = None,
 ) -> Page[CaseRead]:
     filters = [Case.inspection_id == inspection.id]
+    if review_status is not None:
+        filters.append(Case.review_status == review_status)
     if trust is not None:
         filters.append(Case.home_trust == trust)
     if in_scope is not None:

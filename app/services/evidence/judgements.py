@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.auth.permissions import Principal
-from app.errors import NotFound, ValidationFailed, field_error
+from app.auth.permissions import Principal, Role
+from app.errors import Forbidden, NotFound, ValidationFailed, field_error
 from app.models import CriterionJudgement, EvidenceItem, Inspection, utcnow
 from app.models.evidence import JudgementRead, JudgementValue, JudgementWrite
 from app.models.framework import Criterion
@@ -17,6 +17,9 @@ from app.services.audit import service as audit
 from app.services.cases.service import framework_index
 from app.services.evidence.items import ensure_author, free_text_faults
 from app.services.inspections.service import ensure_writable
+
+# The inspectorate a judgement is taken to be by when nothing says otherwise.
+LEAD = "hmi-probation"
 
 
 def criterion_of(session: Session, inspection: Inspection, code: str) -> Criterion:
@@ -27,18 +30,75 @@ def criterion_of(session: Session, inspection: Inspection, code: str) -> Criteri
     return criterion
 
 
-def find(session: Session, inspection: Inspection, code: str) -> CriterionJudgement | None:
+def _inspectorates_of(session: Session, inspection: Inspection) -> list[str]:
+    return list(framework_index(session, inspection).document.inspectorates)
+
+
+def writing_inspectorate(
+    session: Session, principal: Principal, inspection: Inspection, requested: str | None
+) -> str:
+    """Whose judgement a write records: the inspector's own inspectorate (an admin names
+    one, HMI Probation by default), which must be one that judges the inspection."""
+    judging = _inspectorates_of(session, inspection)
+    own = principal.inspectorates
+    if principal.has(Role.admin):
+        chosen = requested or (own or judging or [LEAD])[0]
+    else:
+        chosen = requested or own[0]
+        if chosen not in own:
+            raise Forbidden(f"you record judgements for {', '.join(own)} only")
+    if judging and chosen not in judging:
+        if not principal.has(Role.admin):
+            raise Forbidden(f"this inspection is judged by {', '.join(judging)}, not {chosen}")
+        raise ValidationFailed(
+            "the inspectorate does not judge this inspection",
+            errors=[
+                field_error(
+                    ["query", "inspectorate"],
+                    "not_judging",
+                    f"this inspection is judged by {', '.join(judging)}",
+                )
+            ],
+        )
+    return chosen
+
+
+def find(
+    session: Session, inspection: Inspection, code: str, inspectorate: str
+) -> CriterionJudgement | None:
     return session.exec(
         select(CriterionJudgement).where(
             CriterionJudgement.inspection_id == inspection.id,
             CriterionJudgement.criterion_code == code,
+            CriterionJudgement.inspectorate == inspectorate,
         )
     ).first()
 
 
-def get(session: Session, inspection: Inspection, code: str) -> CriterionJudgement:
+def get(
+    session: Session,
+    inspection: Inspection,
+    code: str,
+    principal: Principal,
+    inspectorate: str | None = None,
+) -> CriterionJudgement:
+    """The judgement of a criterion by the named inspectorate; without one, the caller's
+    own inspectorate's if it has judged, else the first inspectorate's that has."""
     criterion_of(session, inspection, code)
-    judgement = find(session, inspection, code)
+    rows = {
+        row.inspectorate: row
+        for row in session.exec(
+            select(CriterionJudgement).where(
+                CriterionJudgement.inspection_id == inspection.id,
+                CriterionJudgement.criterion_code == code,
+            )
+        ).all()
+    }
+    if inspectorate is not None:
+        judgement = rows.get(inspectorate)
+    else:
+        order = principal.inspectorates + _inspectorates_of(session, inspection) + sorted(rows)
+        judgement = next((rows[name] for name in order if name in rows), None)
     if judgement is None:
         raise NotFound(f"criterion {code!r} has no judgement yet")
     return judgement
@@ -49,6 +109,7 @@ def to_read(judgement: CriterionJudgement, criterion: Criterion) -> JudgementRea
         id=judgement.id,
         inspection=judgement.inspection_id,
         criterion=judgement.criterion_code,
+        inspectorate=judgement.inspectorate,
         criterion_text=criterion.text,
         theme=criterion.theme,
         judgement=judgement.judgement,
@@ -96,11 +157,12 @@ def put(
     inspection: Inspection,
     code: str,
     payload: JudgementWrite,
+    inspectorate: str,
 ) -> tuple[JudgementRead, bool]:
-    """Record or replace the judgement of one criterion; says whether it was new."""
+    """Record or replace one inspectorate's judgement of a criterion; says whether it was new."""
     criterion = criterion_of(session, inspection, code)
     ensure_writable(inspection)
-    judgement = find(session, inspection, code)
+    judgement = find(session, inspection, code, inspectorate)
     if judgement is not None:
         ensure_author(principal, judgement.created_by, "judgement")
     evidence_ids = list(dict.fromkeys(payload.evidence_ids))
@@ -117,6 +179,7 @@ def put(
         judgement = CriterionJudgement(
             inspection_id=inspection.id,
             criterion_code=code,
+            inspectorate=inspectorate,
             created_by=principal.subject,
             judgement=payload.judgement,
             narrative=payload.narrative,
@@ -133,7 +196,8 @@ def put(
     session.add(judgement)
     session.flush()
     action = "judgement.created" if before is None else "judgement.updated"
-    audit.record(session, principal, action, "judgement", judgement.id, before, fields)
+    after = {**fields, "inspectorate": inspectorate}
+    audit.record(session, principal, action, "judgement", judgement.id, before, after)
     return to_read(judgement, criterion), before is None
 
 
@@ -153,21 +217,28 @@ def _all(session: Session, inspection: Inspection) -> list[CriterionJudgement]:
         session.exec(
             select(CriterionJudgement)
             .where(CriterionJudgement.inspection_id == inspection.id)
-            .order_by(col(CriterionJudgement.criterion_code))
+            .order_by(col(CriterionJudgement.criterion_code), col(CriterionJudgement.inspectorate))
         ).all()
     )
 
 
 def listing(
-    session: Session, inspection: Inspection, *, limit: int, offset: int
+    session: Session,
+    inspection: Inspection,
+    *,
+    limit: int,
+    offset: int,
+    inspectorate: str | None = None,
 ) -> Page[JudgementRead]:
     criteria = framework_index(session, inspection).criteria
     filters = [CriterionJudgement.inspection_id == inspection.id]
+    if inspectorate is not None:
+        filters.append(CriterionJudgement.inspectorate == inspectorate)
     total = session.exec(select(func.count()).select_from(CriterionJudgement).where(*filters)).one()
     rows = session.exec(
         select(CriterionJudgement)
         .where(*filters)
-        .order_by(col(CriterionJudgement.criterion_code))
+        .order_by(col(CriterionJudgement.criterion_code), col(CriterionJudgement.inspectorate))
         .limit(limit)
         .offset(offset)
     ).all()
@@ -181,6 +252,7 @@ def judgements_for(session: Session, inspection: Inspection) -> list[dict[str, A
     return [
         {
             "criterion": row.criterion_code,
+            "inspectorate": row.inspectorate,
             "text": criteria[row.criterion_code].text,
             "judgement": JudgementValue(row.judgement).value,
             "narrative": row.narrative,

@@ -73,7 +73,45 @@ def findings_view(findings: dict[str, Any]) -> dict[str, Any]:
             }
             for j in findings.get("judgements", [])
         ],
+        **_beside_the_figures(findings),
     }
+
+
+def _beside_the_figures(findings: dict[str, Any]) -> dict[str, Any]:
+    """Case review, agreement of second readings and healthy prison tests (SPEC 14, 15)."""
+    agreement = findings.get("agreement") or {}
+    overall = agreement.get("overall") or {}
+    return {
+        "cases_approved": findings.get("cases_approved", 0),
+        "second_readings": agreement.get("second_readings", 0),
+        "agreement_overall": {
+            "pairs": overall.get("pairs", 0),
+            "percent": format_percent(overall.get("percent_agreement")),
+            "kappa": _kappa(overall.get("kappa")),
+        },
+        "low_agreement": [
+            {
+                "text": row["text"],
+                "pairs": row["pairs"],
+                "percent": format_percent(row.get("percent_agreement")),
+                "kappa": _kappa(row.get("kappa")),
+            }
+            for row in agreement.get("low_agreement", [])
+        ],
+        "healthy_prison_tests": [
+            {
+                "title": test["title"],
+                "score": test.get("score"),
+                "label": test.get("label") or "not yet scored",
+                "rationale": test.get("rationale") or "",
+            }
+            for test in findings.get("healthy_prison_tests") or []
+        ],
+    }
+
+
+def _kappa(value: float | None) -> str:
+    return "not defined" if value is None else f"{value:.2f}"
 
 
 def render_findings_html(findings: dict[str, Any]) -> str:

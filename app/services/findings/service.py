@@ -13,6 +13,8 @@ from app.rules.statistics import lowest, mean
 from app.rules.thresholds import is_improvement, is_strength
 from app.services.cases.service import framework_index
 from app.services.evidence.judgements import judgements_for
+from app.services.prison_tests import service as prison_tests
+from app.services.review.agreement import inspection_agreement
 from app.services.scoring.service import score_inspection
 
 
@@ -86,6 +88,7 @@ def provisional_findings(session: Session, inspection: Inspection) -> dict[str, 
         "establishment": _named(Establishment, session, inspection.establishment_code),
         "trust": _named(Trust, session, inspection.trust_code),
         "cases": scores["cases"],
+        "cases_approved": scores["cases_approved"],
         "generated_at": utcnow().isoformat(),
         "themes": themes,
         "strengths": [_highlight(q) for q in strengths],
@@ -93,4 +96,23 @@ def provisional_findings(session: Session, inspection: Inspection) -> dict[str, 
         "recommendations": list(inspection.recommendations),
         "good_practice": list(inspection.good_practice),
         "judgements": judgements_for(session, inspection),
+        **beside_the_figures(session, inspection),
+    }
+
+
+def beside_the_figures(session: Session, inspection: Inspection) -> dict[str, Any]:
+    """SPEC 14 and 15: how consistently the team read the cases (questions of low
+    agreement flagged), and HMI Prisons' healthy prison tests (None for a community
+    inspection)."""
+    agreement = inspection_agreement(session, inspection)
+    tests = prison_tests.for_findings(session, inspection)
+    return {
+        "agreement": {
+            "second_readings": agreement.second_readings,
+            "overall": agreement.overall.model_dump(),
+            "low_agreement": [row.model_dump() for row in agreement.questions if row.low_agreement],
+        },
+        "healthy_prison_tests": None
+        if tests is None
+        else [test.model_dump(mode="json") for test in tests],
     }

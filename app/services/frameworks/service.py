@@ -95,7 +95,10 @@ def store(session: Session, raw: Any, actor: str) -> tuple[Framework, bool]:
     if faults:
         raise ValidationFailed("the framework document is not valid", errors=faults)
     document = FrameworkDocument.model_validate(raw)
-    stored = document.model_dump(mode="json", by_alias=True, exclude={"version"})
+    # A document without an overall rating is stored as before, so its checksum (and so
+    # its version) does not change because the field exists.
+    left_out = {"version"} if document.overall is not None else {"version", "overall"}
+    stored = document.model_dump(mode="json", by_alias=True, exclude=left_out)
     checksum = checksum_of(stored)
     current = latest(session, document.code)
     if current is not None and current.checksum == checksum:
@@ -188,6 +191,7 @@ def read(session: Session, framework: Framework) -> FrameworkRead:
         inspectorates=document.inspectorates,
         scope_note=document.scope_note,
         rating=document.rating,
+        overall=document.overall,
         sections=document.sections,
         themes=document.themes,
         criteria=document.criteria,

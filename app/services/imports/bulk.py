@@ -88,7 +88,9 @@ class Importer(Protocol):
 
     def check(self, upload: Upload, faults: FaultLog, spool: Spool) -> None: ...
 
-    def write(self, spool: Spool) -> None: ...
+    def write(self, spool: Spool, actor: str) -> None:
+        """Write the spooled rows; actor is who uploaded them."""
+        ...
 
 
 def header_faults(
@@ -152,7 +154,7 @@ class CheckedFile:
         self.faults.raise_if_any()
         import_id = None
         if not options.dry_run:
-            _write(self.importer, self.spool)
+            _write(self.importer, self.spool, principal.subject)
             import_id = _record(
                 self.session, principal, self.inspection, options, self.upload, self.importer
             )
@@ -200,9 +202,9 @@ def run(
         return file.write(principal, options)
 
 
-def _write(importer: Importer, spool: Spool) -> None:
+def _write(importer: Importer, spool: Spool, actor: str) -> None:
     try:
-        importer.write(spool)
+        importer.write(spool, actor)
     except (sqlalchemy.exc.IntegrityError, psycopg.IntegrityError) as exc:
         # Every row was checked against the inspection; only a writer that committed since
         # can collide. Nothing is kept: the request's transaction rolls back.

@@ -34,6 +34,8 @@ READ_ONLY_FIELDS = frozenset(
         "national_standards",
         "created_at",
         "updated_at",
+        "review_status",
+        "submitted_by",
     }
 )
 # Attributes the table cannot hold as null take the defaults the cases endpoint gives them.
@@ -175,7 +177,8 @@ class CaseImporter:
 
     # ---- pass two: write ----------------------------------------------------------------
 
-    def write(self, spool: Spool) -> None:
+    def write(self, spool: Spool, actor: str) -> None:
+        """New and replaced cases arrive submitted by the uploader (SPEC 14)."""
         answer_tally.lock_for_case_writes(self.session, self.inspection)
         # A transition may have published the inspection while the file was checked.
         ensure_writable(self.inspection)
@@ -183,7 +186,7 @@ class CaseImporter:
         now = utcnow().replace(tzinfo=None)
         for batch in spool.batches(WRITE_BATCH):
             import_writer.write_case_batch(
-                connection, self.inspection.id, batch, self.questions, now
+                connection, self.inspection.id, batch, self.questions, now, actor
             )
         answer_tally.refresh(self.session, self.inspection.id)
 

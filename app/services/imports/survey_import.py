@@ -90,7 +90,7 @@ class SurveyImporter:
                 continue
             yield line.row, value
 
-    def write(self, spool: Spool) -> None:
+    def write(self, spool: Spool, actor: str) -> None:
         connection = self.session.connection()
         now = utcnow().replace(tzinfo=None)
         for batch in spool.batches(WRITE_BATCH):

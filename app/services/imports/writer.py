@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, update
 from sqlalchemy.engine import Connection
 
-from app.models import Answer, Case, SurveyAnswer, SurveyResponse
+from app.models import Answer, Case, CaseReview, SurveyAnswer, SurveyResponse, new_id
 from app.models.case import CASE_ATTRIBUTES
+from app.models.review import HistoryAction, ReviewStatus
 
 CASES: Table = Case.__table__  # type: ignore[attr-defined]
 ANSWERS: Table = Answer.__table__  # type: ignore[attr-defined]
+REVIEWS: Table = CaseReview.__table__  # type: ignore[attr-defined]
 RESPONSES: Table = SurveyResponse.__table__  # type: ignore[attr-defined]
 SURVEY_ANSWERS: Table = SurveyAnswer.__table__  # type: ignore[attr-defined]
 
@@ -27,9 +29,22 @@ CASE_COLUMNS = (
     "inspection_id",
     *CASE_ATTRIBUTES,
     "in_scope",
+    "review_status",
+    "submitted_by",
     "revision",
     "created_at",
     "updated_at",
+)
+REVIEW_COLUMNS = (
+    "id",
+    "case_id",
+    "inspection_id",
+    "action",
+    "from_status",
+    "to_status",
+    "comment",
+    "actor",
+    "created_at",
 )
 ANSWER_COLUMNS = ("case_id", "question_code", "value", "sufficient")
 RESPONSE_COLUMNS = ("id", "inspection_id", "created_at")
@@ -97,17 +112,28 @@ def write_case_batch(
     records: Sequence[CaseRecord],
     questions: Sequence[str],
     now: datetime,
+    actor: str,
 ) -> None:
-    """New cases inserted, existing ones replaced (attributes and answers), then all answers."""
+    """New cases inserted, existing ones replaced (attributes and answers), then all answers.
+
+    Every case written arrives submitted by the uploader, with that move in its history.
+    """
+    submitted = ReviewStatus.submitted.value
     created = [
-        (r.case_id, inspection_id, *r.attributes, r.in_scope, 1, now, now)
+        (r.case_id, inspection_id, *r.attributes, r.in_scope, submitted, actor, 1, now, now)
         for r in records
         if r.is_new
     ]
     bulk_insert(connection, CASES, CASE_COLUMNS, created)
     replaced = [r for r in records if not r.is_new]
     if replaced:
-        _replace_cases(connection, replaced, now)
+        _replace_cases(connection, replaced, now, actor)
+    imported = HistoryAction.import_.value
+    moves = [
+        (new_id(), r.case_id, inspection_id, imported, None, submitted, "imported", actor, now)
+        for r in records
+    ]
+    bulk_insert(connection, REVIEWS, REVIEW_COLUMNS, moves)
     answers = [
         (r.case_id, questions[position], value, sufficient)
         for r in records
@@ -116,7 +142,9 @@ def write_case_batch(
     bulk_insert(connection, ANSWERS, ANSWER_COLUMNS, answers)
 
 
-def _replace_cases(connection: Connection, records: Sequence[CaseRecord], now: datetime) -> None:
+def _replace_cases(
+    connection: Connection, records: Sequence[CaseRecord], now: datetime, actor: str
+) -> None:
     # The SET clause takes the columns named in the parameters; the key is bound apart.
     statement = (
         update(CASES)
@@ -130,6 +158,8 @@ def _replace_cases(connection: Connection, records: Sequence[CaseRecord], now: d
                 "replaced_id": r.case_id,
                 **dict(zip(CASE_ATTRIBUTES, r.attributes, strict=True)),
                 "in_scope": r.in_scope,
+                "review_status": ReviewStatus.submitted.value,
+                "submitted_by": actor,
                 "updated_at": now,
             }
             for r in records

@@ -22,6 +22,7 @@ from app.models.page import Page
 from app.models.reference import ProgrammeKind
 from app.services.audit import service as audit
 from app.services.frameworks import service as frameworks
+from app.services.review import history as review_history
 
 LIST_FIELDS = ("team", "recommendations", "good_practice")
 CASE_LEVEL_SAMPLE_KEYS = ("case_refs", "survey_refs")
@@ -254,6 +255,14 @@ def transition(
             current=current.value,
             allowed=[status.value for status in allowed],
         )
+    if to is InspectionStatus.published:
+        waiting = review_history.not_approved(session, inspection)
+        if waiting:
+            raise Conflict(
+                f"{len(waiting)} case(s) are not approved; an inspection is published "
+                "only when every case is",
+                cases=waiting,
+            )
     inspection.status = to
     _touch(session, inspection)
     audit.record(

@@ -1,7 +1,7 @@
 """Rendered scores documents kept between reads while nothing under the inspection changed.
 
-A scores read is computed from the inspection's cases, answers, survey responses, evidence
-and judgements. Each read first takes their stamp: one statement of counts and latest
+A scores read is computed from the inspection's cases, answers, survey responses, evidence,
+judgements, review moves and rating overrides. Each read first takes their stamp: one statement of counts and latest
 write times, which moves on every insert, update or delete of those rows. A document is
 served from memory only when it was rendered under the same stamp, so no writer has to
 know about the cache and every worker process of the service keeps its own safely.
@@ -19,7 +19,15 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app.errors import NotFound
-from app.models import Case, CriterionJudgement, EvidenceItem, Inspection, SurveyResponse
+from app.models import (
+    Case,
+    CaseReview,
+    CriterionJudgement,
+    EvidenceItem,
+    Inspection,
+    RatingOverride,
+    SurveyResponse,
+)
 
 # About 40 kB a document: a few hundred keep every inspection under way in a few MB.
 DEFAULT_ENTRIES = 256
@@ -38,9 +46,13 @@ STAMPED = (
     (SurveyResponse, "created_at"),
     (EvidenceItem, "updated_at"),
     (CriterionJudgement, "updated_at"),
+    # Review moves and rating overrides change what scores say (approved counts, ratings);
+    # a move always writes a history row, an override moves its updated_at or its count.
+    (CaseReview, "created_at"),
+    (RatingOverride, "updated_at"),
 )
 # Plain SQL built once: the stamp is taken on every read, and composing and compiling
-# eight ORM subqueries each time cost more than the rest of a cached read. It reads the
+# a dozen ORM subqueries each time cost more than the rest of a cached read. It reads the
 # inspection row too, so a cached read needs no other query of the inspection.
 STAMP_SQL = text(
     "SELECT framework_id, revision, updated_at, "

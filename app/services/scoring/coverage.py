@@ -12,6 +12,7 @@ from app.models.framework import Subject
 from app.rules.statistics import mean, percent
 from app.services.cases.service import framework_index
 from app.services.evidence.items import counts_by_criterion
+from app.services.scoring import ratings
 from app.services.scoring.counts import CASES, answer_counts
 from app.services.scoring.service import score_inspection
 
@@ -52,17 +53,23 @@ def criteria_coverage(
         for question in instrument.questions:
             for code in question.criteria:
                 cited.setdefault(code, []).append(question.code)
-    judged = {
-        row.criterion_code: row
-        for row in session.exec(
+    # Each inspectorate of a joint inspection may judge a criterion: the row shows the
+    # first inspectorate's (in the framework's order) and lists them all.
+    order = {name: at for at, name in enumerate(index.document.inspectorates)}
+    judged: dict[str, list[CriterionJudgement]] = {}
+    for row in sorted(
+        session.exec(
             select(CriterionJudgement).where(CriterionJudgement.inspection_id == inspection.id)
-        ).all()
-    }
+        ).all(),
+        key=lambda row: (order.get(row.inspectorate, len(order)), row.inspectorate),
+    ):
+        judged.setdefault(row.criterion_code, []).append(row)
     evidence = counts_by_criterion(session, inspection)
     rows = []
     for criterion in sorted(index.criteria.values(), key=lambda item: item.code):
         questions = cited.get(criterion.code, [])
-        judgement = judged.get(criterion.code)
+        by_inspectorate = judged.get(criterion.code, [])
+        judgement = by_inspectorate[0] if by_inspectorate else None
         question_mean = mean(percents.get(code) for code in questions)
         count = evidence.get(criterion.code, 0)
         rows.append(
@@ -72,6 +79,10 @@ def criteria_coverage(
                 "theme": criterion.theme,
                 "judgement": str(judgement.judgement) if judgement else None,
                 "narrative": judgement.narrative if judgement else None,
+                "judgements": [
+                    {"inspectorate": row.inspectorate, "judgement": str(row.judgement)}
+                    for row in by_inspectorate
+                ],
                 "evidence_count": count,
                 "questions": questions,
                 "question_mean": question_mean,
@@ -89,4 +100,12 @@ def scores_document(
 ) -> dict[str, Any]:
     """What GET .../scores answers: the inspection's scores with its criteria coverage."""
     scores = score_inspection(session, inspection, trust=trust, in_scope=in_scope)
-    return {**scores, **criteria_coverage(session, inspection, percents_from_scores(scores))}
+    filtered = trust is not None or in_scope is not None
+    overrides = {} if filtered else ratings.overrides_of(session, inspection.id)
+    document = framework_index(session, inspection).document
+    overall = ratings.apply(document, scores["instruments"], overrides)
+    return {
+        **scores,
+        "overall": overall,
+        **criteria_coverage(session, inspection, percents_from_scores(scores)),
+    }

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from app.errors import ValidationFailed, field_error
 from app.models import Case, Framework, Inspection, SurveyResponse, Trust
 from app.models.framework import Instrument, Subject
+from app.models.review import ReviewStatus
 from app.rules.national_standards import national_standards
 from app.rules.question_figures import (
     NATIONAL_STANDARDS,
@@ -21,6 +22,7 @@ from app.rules.question_figures import (
     rollups,
 )
 from app.services.frameworks import service as frameworks
+from app.services.review import history as review_history
 from app.services.scoring.counts import CASES, RESPONDENTS, answer_counts
 
 NS_DATE_COLUMNS = (
@@ -130,7 +132,9 @@ def score_inspection(
     assert framework is not None
     document = frameworks.index_of(framework).document
     filters = _case_filters(inspection, trust, in_scope)
-    cases = session.exec(select(func.count()).select_from(Case).where(*filters)).one()
+    # Every case counts, whatever its review; the figures say how many are approved.
+    review = review_history.counts(session, filters)
+    cases = sum(review.values())
     respondents = 0
     instruments = []
     by_case = case_tallies(session, filters)
@@ -152,6 +156,8 @@ def score_inspection(
         "inspection": inspection.id,
         "framework": {"code": framework.code, "version": framework.version},
         "cases": cases,
+        "cases_approved": review[ReviewStatus.approved.value],
+        "review": review,
         "respondents": respondents,
         "filters": {"trust": trust, "in_scope": in_scope},
         "instruments": instruments,

@@ -1,0 +1,1 @@
+"""HMI Prisons' healthy prison tests (SPEC 15): per inspection, and counted across inspections."""

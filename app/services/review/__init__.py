@@ -1,0 +1,1 @@
+"""Case review (SPEC 14): review moves and their history, second readings, agreement."""
