@@ -27,10 +27,10 @@ def _inspection_labels(session: Session, ids: set[Any]) -> dict[Any, tuple[Any, 
     """Per inspection: its sort key (fieldwork start, id) and 'subject, fieldwork from date'."""
     rows = session.exec(
         select(
-            Inspection.id,
-            Inspection.fieldwork_start,
-            Inspection.establishment_code,
-            Inspection.trust_code,
+            col(Inspection.id),
+            col(Inspection.fieldwork_start),
+            col(Inspection.establishment_code),
+            col(Inspection.trust_code),
         ).where(col(Inspection.id).in_(ids))
     ).all()
     establishments = _names(session, Establishment, {r[2] for r in rows if r[2]})

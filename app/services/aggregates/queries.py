@@ -95,7 +95,7 @@ INSPECTION_GROUPS: dict[GroupBy, Any] = {
     GroupBy.establishment_type: lambda: Establishment.type,
     GroupBy.region: region_of_inspection,
     GroupBy.inspection: lambda: Inspection.id,
-    GroupBy.year: lambda: cast(extract("year", Inspection.fieldwork_start), Integer),
+    GroupBy.year: lambda: cast(extract("year", col(Inspection.fieldwork_start)), Integer),
 }
 
 
@@ -168,7 +168,7 @@ def subject_counts(
     keys = _group_key(matching, group_by)
     subject = source.subject
     statement = (
-        select(*keys, func.count(distinct(subject.inspection_id)), func.count())
+        select(*keys, func.count(distinct(subject.inspection_id)), func.count())  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
         .select_from(subject)
         .join(matching, matching.c.id == subject.inspection_id)
         .where(*_subject_filters(source, filters))
@@ -200,7 +200,7 @@ def counts_statement(
         else _counted_answers(source, matching, group_by, filters)
     ).cte("per")
     group = [per.c.g] if group_by is not None else []
-    pooled = select(
+    pooled = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
         literal_column("1").label("kind"),
         *group,
         per.c.q,
@@ -214,14 +214,14 @@ def counts_statement(
     if not with_mean:
         return pooled
     by_inspection = (
-        select(*group, per.c.q, func.sum(per.c.y).label("y"), func.sum(per.c.f).label("f"))
+        select(*group, per.c.q, func.sum(per.c.y).label("y"), func.sum(per.c.f).label("f"))  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
         .group_by(*group, per.c.insp, per.c.q)
         .subquery("by_inspection")
     )
     relevant = by_inspection.c.y + by_inspection.c.f
     share = case((relevant > 0, cast(by_inspection.c.y, Float) * 100.0 / relevant))
     inner_group = [by_inspection.c.g] if group_by is not None else []
-    means = select(
+    means = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
         literal_column("2").label("kind"),
         *inner_group,
         by_inspection.c.q,
@@ -245,7 +245,7 @@ def _tallied_case_answers(
     if filters.in_scope is not None:
         where.append(col(tally.in_scope).is_(filters.in_scope))
     return (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
             *[key.label("g") for key in keys],
             col(tally.inspection_id).label("insp"),
             col(tally.question_code).label("q"),

@@ -128,7 +128,7 @@ def _gather(
     )
     if group_by is not GroupBy.trust and not filters.case_level:
         keyed = [matching.c.g] if group_by is not None else []
-        statement = select(*keyed, func.count()).select_from(matching).group_by(*keyed)
+        statement = select(*keyed, func.count()).select_from(matching).group_by(*keyed)  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
         for row in session.exec(statement).all():
             # One selected column comes back as a plain value, not a row.
             key, count = (row[0], row[1]) if keyed else (None, row)

@@ -55,13 +55,13 @@ class PrisonTestFilters:
 def _where(filters: PrisonTestFilters) -> list[Any]:
     where: list[Any] = []
     if filters.statuses:
-        where.append(Inspection.status.in_(filters.statuses))  # type: ignore[attr-defined]
+        where.append(col(Inspection.status).in_(filters.statuses))
     if filters.framework_id:
         where.append(Inspection.framework_id == filters.framework_id)
     if filters.programme:
         where.append(Inspection.programme_code == filters.programme)
     if filters.inspections:
-        where.append(Inspection.id.in_(filters.inspections))  # type: ignore[attr-defined]
+        where.append(col(Inspection.id).in_(filters.inspections))
     if filters.establishment:
         where.append(Inspection.establishment_code == filters.establishment)
     if filters.establishment_type:
@@ -99,8 +99,8 @@ def count_tests(
     statement = (
         select(*counted)
         .select_from(HealthyPrisonTest)
-        .join(Inspection, Inspection.id == HealthyPrisonTest.inspection_id)  # type: ignore[arg-type]
-        .outerjoin(Establishment, Establishment.code == Inspection.establishment_code)  # type: ignore[arg-type]
+        .join(Inspection, col(Inspection.id) == HealthyPrisonTest.inspection_id)
+        .outerjoin(Establishment, col(Establishment.code) == Inspection.establishment_code)
         .where(*_where(filters))
         .group_by(*keyed, HealthyPrisonTest.test, HealthyPrisonTest.score)
     )
@@ -108,8 +108,8 @@ def count_tests(
     inspections_statement = (
         select(*per_group)
         .select_from(HealthyPrisonTest)
-        .join(Inspection, Inspection.id == HealthyPrisonTest.inspection_id)  # type: ignore[arg-type]
-        .outerjoin(Establishment, Establishment.code == Inspection.establishment_code)  # type: ignore[arg-type]
+        .join(Inspection, col(Inspection.id) == HealthyPrisonTest.inspection_id)
+        .outerjoin(Establishment, col(Establishment.code) == Inspection.establishment_code)
         .where(*_where(filters))
         .group_by(*keyed)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.errors import ValidationFailed, field_error
 from app.models import Case, Framework, Inspection, SurveyResponse, Trust
@@ -25,16 +25,19 @@ from app.services.frameworks import service as frameworks
 from app.services.review import history as review_history
 from app.services.scoring.counts import CASES, RESPONDENTS, answer_counts
 
-NS_DATE_COLUMNS = (
-    Case.sentence_type,
-    Case.sentence_date,
-    Case.reception_date,
-    Case.release_date,
-    Case.os_allocated_date,
-    Case.first_contact_date,
-    Case.om_allocated_date,
-    Case.sentence_plan_date,
-    Case.last_roh_review_date,
+NS_DATE_COLUMNS: tuple[Any, ...] = tuple(
+    col(column)
+    for column in (
+        Case.sentence_type,
+        Case.sentence_date,
+        Case.reception_date,
+        Case.release_date,
+        Case.os_allocated_date,
+        Case.first_contact_date,
+        Case.om_allocated_date,
+        Case.sentence_plan_date,
+        Case.last_roh_review_date,
+    )
 )
 
 
@@ -48,11 +51,11 @@ def _tallies(session: Session, statement: Any) -> dict[str, Tally]:
 def _case_filters(
     inspection: Inspection, trust: str | None, in_scope: bool | None
 ) -> list[ColumnElement[bool]]:
-    filters: list[ColumnElement[bool]] = [Case.inspection_id == inspection.id]
+    filters: list[ColumnElement[bool]] = [col(Case.inspection_id) == inspection.id]
     if trust is not None:
-        filters.append(Case.home_trust == trust)
+        filters.append(col(Case.home_trust) == trust)
     if in_scope is not None:
-        filters.append(Case.in_scope.is_(in_scope))  # type: ignore[attr-defined]
+        filters.append(col(Case.in_scope).is_(in_scope))
     return filters
 
 
