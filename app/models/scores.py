@@ -1,4 +1,4 @@
-"""Response schemas of scores, aggregates and provisional findings (documentation only)."""
+"""The documents of scores, aggregates and provisional findings, as the services build them."""
 
 from __future__ import annotations
 
@@ -12,13 +12,9 @@ from app.models.prison_tests import PrisonTestRead
 from app.models.review import QuestionAgreement
 
 
-class QuestionScore(BaseModel):
-    code: str
-    text: str
-    key: bool
-    section: str | None
-    theme: str | None
-    criteria: list[str]
+class Figures(BaseModel):
+    """The counted fields of SPEC 7 for one question over a set of cases or respondents."""
+
     yes: int
     no: int
     na: int
@@ -27,8 +23,23 @@ class QuestionScore(BaseModel):
     percent: float | None = Field(description="100 * yes / relevant, one decimal")
     ci95: list[float] | None = Field(description="Wilson score interval [low, high], percents")
     low_base: bool = Field(description="relevant < 5")
+
+
+class QuestionHead(BaseModel):
+    code: str
+    text: str
+    key: bool
+    section: str | None
+    theme: str | None
+    criteria: list[str]
+
+
+class QuestionScore(Figures, QuestionHead):
+    # Only choice questions carry a distribution; the key is left out for the others.
     distribution: dict[str, int] | None = Field(
-        default=None, description="Choice questions: each choice's count"
+        default=None,
+        description="Choice questions: each choice's count",
+        exclude_if=lambda value: value is None,
     )
 
 
@@ -59,15 +70,22 @@ class OverallRating(BaseModel):
     unrated: list[str] = Field(description="Sections without a rating (no relevant answers)")
 
 
-class InstrumentScores(BaseModel):
+class Rollups(BaseModel):
+    sections: list[SectionScore]
+    themes: list[Rollup]
+    criteria: list[Rollup]
+
+
+class InstrumentHead(BaseModel):
     code: str
     title: str
     subject: str
     scored: int = Field(description="Cases (or survey respondents) scored")
     questions: list[QuestionScore]
-    sections: list[SectionScore]
-    themes: list[Rollup]
-    criteria: list[Rollup]
+
+
+class InstrumentScores(Rollups, InstrumentHead):
+    pass
 
 
 class FrameworkRef(BaseModel):
@@ -75,23 +93,36 @@ class FrameworkRef(BaseModel):
     version: int
 
 
-class InspectionScores(BaseModel):
+class ScoreFilters(BaseModel):
+    trust: str | None = Field(description="Only cases of this home trust")
+    in_scope: bool | None = Field(description="Only cases in (or out of) scope of the model")
+
+
+class SampleScores(BaseModel):
+    """The figures of an inspection's cases and respondents, before ratings and coverage."""
+
     inspection: str
     framework: FrameworkRef
     cases: int
     cases_approved: int = Field(description="Cases whose reading is approved (SPEC 14)")
     review: dict[str, int] = Field(description="Cases per review status")
     respondents: int
-    filters: dict[str, Any]
+    filters: ScoreFilters
     instruments: list[InstrumentScores]
-    overall: OverallRating | None = Field(
-        description="Where the framework defines overall: the sections' points summed and banded"
-    )
+
+
+class CriteriaCoverage(BaseModel):
     criteria_coverage: list[CriterionCoverage] = Field(
         description="Per criterion: judgement, evidence count and case questions' mean"
     )
     not_covered: list[str] = Field(
         description="Criteria with neither a judgement, nor case question figures, nor evidence"
+    )
+
+
+class InspectionScores(CriteriaCoverage, SampleScores):
+    overall: OverallRating | None = Field(
+        description="Where the framework defines overall: the sections' points summed and banded"
     )
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from app.models.framework import AnswerKind, FrameworkDocument, Question
+from app.models.scores import Figures, QuestionScore, Rollup, Rollups, SectionScore
 from app.rules.national_standards import NS_CHECKS, NS_TITLES
 from app.rules.statistics import lowest, mean, percent, rating_band, wilson_interval
 from app.rules.thresholds import is_low_base
@@ -33,83 +33,82 @@ class Tally:
         self.values[value] = self.values.get(value, 0) + total
 
 
-def figures(yes: int, no: int, na: int, subjects: int) -> dict[str, Any]:
+def figures(yes: int, no: int, na: int, subjects: int) -> Figures:
     """The counted fields of SPEC 7 for one question over `subjects` cases."""
     relevant = yes + no
-    return {
-        "yes": yes,
-        "no": no,
-        "na": na,
-        "unanswered": max(subjects - yes - no - na, 0),
-        "relevant": relevant,
-        "percent": percent(yes, relevant),
-        "ci95": wilson_interval(yes, relevant),
-        "low_base": is_low_base(relevant),
-    }
+    return Figures(
+        yes=yes,
+        no=no,
+        na=na,
+        unanswered=max(subjects - yes - no - na, 0),
+        relevant=relevant,
+        percent=percent(yes, relevant),
+        ci95=wilson_interval(yes, relevant),
+        low_base=is_low_base(relevant),
+    )
 
 
-def question_row(question: Question, tally: Tally | None, subjects: int) -> dict[str, Any]:
+def question_row(question: Question, tally: Tally | None, subjects: int) -> QuestionScore:
     """A framework question with its figures (and its choices' counts for a choice question)."""
     tally = tally or Tally()
-    row: dict[str, Any] = {
-        "code": question.code,
-        "text": question.text,
-        "key": question.key,
-        "section": question.section,
-        "theme": question.theme,
-        "criteria": list(question.criteria),
-        **figures(tally.yes, tally.no, tally.na, subjects),
-    }
+    distribution = None
     if question.answer is AnswerKind.choice:
-        row["distribution"] = {
+        distribution = {
             choice.value: tally.values.get(choice.value, 0) for choice in question.choices or []
         }
-    return row
+    return QuestionScore(
+        code=question.code,
+        text=question.text,
+        key=question.key,
+        section=question.section,
+        theme=question.theme,
+        criteria=list(question.criteria),
+        distribution=distribution,
+        **vars(figures(tally.yes, tally.no, tally.na, subjects)),
+    )
 
 
-def national_standards_row(code: str, tally: Tally | None, subjects: int) -> dict[str, Any]:
+def national_standards_row(code: str, tally: Tally | None, subjects: int) -> QuestionScore:
     """A National Standards check scored like a question: pass, fail, unknown."""
     tally = tally or Tally()
-    return {
-        "code": code,
-        "text": NS_TITLES[code],
-        "key": False,
-        "section": None,
-        "theme": None,
-        "criteria": [],
-        **figures(tally.yes, tally.no, tally.na, subjects),
-    }
+    return QuestionScore(
+        code=code,
+        text=NS_TITLES[code],
+        key=False,
+        section=None,
+        theme=None,
+        criteria=[],
+        **vars(figures(tally.yes, tally.no, tally.na, subjects)),
+    )
 
 
-def national_standards_rows(tallies: Mapping[str, Tally], subjects: int) -> list[dict[str, Any]]:
+def national_standards_rows(tallies: Mapping[str, Tally], subjects: int) -> list[QuestionScore]:
     return [national_standards_row(code, tallies.get(code), subjects) for code in NS_CHECKS]
 
 
-def rollup(questions: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
+def rollup(questions: Sequence[QuestionScore]) -> dict[str, float | None]:
     """The unweighted mean of the questions' percents and the lowest key question's percent."""
     return {
-        "mean": mean(q["percent"] for q in questions),
-        "key_min": lowest(q["percent"] for q in questions if q["key"]),
+        "mean": mean(q.percent for q in questions),
+        "key_min": lowest(q.percent for q in questions if q.key),
     }
 
 
 def _grouped(
-    questions: Iterable[Mapping[str, Any]], keys_of: Any
-) -> dict[str, list[Mapping[str, Any]]]:
-    groups: dict[str, list[Mapping[str, Any]]] = {}
+    questions: Iterable[QuestionScore], keys_of: Callable[[QuestionScore], Iterable[str]]
+) -> dict[str, list[QuestionScore]]:
+    groups: dict[str, list[QuestionScore]] = {}
     for question in questions:
         for key in keys_of(question):
             groups.setdefault(key, []).append(question)
     return groups
 
 
-def rollups(
-    document: FrameworkDocument, questions: Sequence[Mapping[str, Any]]
-) -> dict[str, list[dict[str, Any]]]:
+def rollups(document: FrameworkDocument, questions: Sequence[QuestionScore]) -> Rollups:
     """Sections (with their rating), themes and criteria over an instrument's questions."""
-    by_section = _grouped(questions, lambda q: [q["section"]] if q["section"] else [])
-    by_theme = _grouped(questions, lambda q: [q["theme"]] if q["theme"] else [])
-    by_criterion = _grouped(questions, lambda q: q["criteria"])
+    by_section = _grouped(questions, lambda q: [q.section] if q.section else [])
+    by_theme = _grouped(questions, lambda q: [q.theme] if q.theme else [])
+    by_criterion = _grouped(questions, lambda q: q.criteria)
     sections = []
     for section in document.sections:
         if section.code in by_section:
@@ -118,16 +117,16 @@ def rollups(
             if document.rating is not None:
                 rating = rating_band(figures_[document.rating.basis], document.rating.bands)
             sections.append(
-                {"code": section.code, "title": section.title, **figures_, "rating": rating}
+                SectionScore(code=section.code, title=section.title, **figures_, rating=rating)
             )
     themes = [
-        {"code": theme.code, "title": theme.title, **rollup(by_theme[theme.code])}
+        Rollup(code=theme.code, title=theme.title, **rollup(by_theme[theme.code]))
         for theme in document.themes
         if theme.code in by_theme
     ]
     known = {criterion.code for criterion in document.criteria}
     order = [c.code for c in document.criteria] + sorted(set(by_criterion) - known)
     criteria = [
-        {"code": code, **rollup(by_criterion[code])} for code in order if code in by_criterion
+        Rollup(code=code, **rollup(by_criterion[code])) for code in order if code in by_criterion
     ]
-    return {"sections": sections, "themes": themes, "criteria": criteria}
+    return Rollups(sections=sections, themes=themes, criteria=criteria)

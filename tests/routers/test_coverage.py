@@ -129,7 +129,7 @@ def test_an_inspection_with_nothing_recorded_covers_nothing(client, session, aut
 
 def test_coverage_without_scores_counts_the_same(client, session, auth, recorded):
     from_scores = scores(client, session, auth, recorded)
-    standalone = criteria_coverage(session, recorded)
+    standalone = criteria_coverage(session, recorded).model_dump(mode="json")
     assert standalone["criteria_coverage"] == from_scores["criteria_coverage"]
     assert standalone["not_covered"] == from_scores["not_covered"]
 

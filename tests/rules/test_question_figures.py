@@ -7,18 +7,27 @@ from typing import Any
 import pytest
 
 from app.models.framework import FrameworkDocument
+from app.models.scores import QuestionScore, Rollup, SectionScore
 from app.rules.question_figures import figures, rollup, rollups
 
 
-def q(code: str, percent: float | None, *, key: bool = False, **where: Any) -> dict[str, Any]:
-    return {
-        "code": code,
-        "percent": percent,
-        "key": key,
-        "section": where.get("section", "1"),
-        "theme": where.get("theme", "t"),
-        "criteria": where.get("criteria", []),
-    }
+def q(code: str, percent: float | None, *, key: bool = False, **where: Any) -> QuestionScore:
+    return QuestionScore(
+        code=code,
+        text=code,
+        percent=percent,
+        key=key,
+        section=where.get("section", "1"),
+        theme=where.get("theme", "t"),
+        criteria=where.get("criteria", []),
+        yes=0,
+        no=0,
+        na=0,
+        unanswered=0,
+        relevant=0,
+        ci95=None,
+        low_base=False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -32,7 +41,7 @@ def q(code: str, percent: float | None, *, key: bool = False, **where: Any) -> d
         ([q("a", 0.0, key=True), q("b", 100.0)], {"mean": 50.0, "key_min": 0.0}),
     ],
 )
-def test_rollup(questions: list[dict[str, Any]], expected: dict[str, float | None]) -> None:
+def test_rollup(questions: list[QuestionScore], expected: dict[str, float | None]) -> None:
     assert rollup(questions) == expected
 
 
@@ -50,7 +59,7 @@ def test_rollup(questions: list[dict[str, Any]], expected: dict[str, float | Non
 )
 def test_figures(counts: tuple[int, int, int, int], expected: dict[str, Any]) -> None:
     result = figures(*counts)
-    assert {key: result[key] for key in expected} == expected
+    assert {key: getattr(result, key) for key in expected} == expected
 
 
 def document(basis: str | None) -> FrameworkDocument:
@@ -90,16 +99,16 @@ QUESTIONS = [
 )
 def test_section_rating_basis(basis: str | None, rating: str | None) -> None:
     result = rollups(document(basis), QUESTIONS)
-    assert result["sections"] == [
-        {"code": "s1", "title": "One", "mean": 70.0, "key_min": 50.0, "rating": rating}
+    assert result.sections == [
+        SectionScore(code="s1", title="One", mean=70.0, key_min=50.0, rating=rating)
     ]  # a section without questions in the instrument is left out
 
 
 def test_criteria_and_themes() -> None:
     result = rollups(document(None), QUESTIONS)
-    assert result["themes"] == [{"code": "t1", "title": "T", "mean": 70.0, "key_min": 50.0}]
+    assert result.themes == [Rollup(code="t1", title="T", mean=70.0, key_min=50.0)]
     # A question may serve several criteria; criteria the document lists come first.
-    assert result["criteria"] == [
-        {"code": "c1", "mean": 80.0, "key_min": 90.0},
-        {"code": "c9", "mean": 70.0, "key_min": None},
+    assert result.criteria == [
+        Rollup(code="c1", mean=80.0, key_min=90.0),
+        Rollup(code="c9", mean=70.0, key_min=None),
     ]

@@ -176,7 +176,7 @@ def _question(
     subjects: int,
     compared: GroupFigures | None,
 ) -> dict[str, Any]:
-    row = question_row(question, figures.tallies.get(question.code), subjects)
+    row = question_row(question, figures.tallies.get(question.code), subjects).model_dump()
     mean, scored = figures.means.get(question.code, (None, 0))
     row["mean_of_inspections"] = round1(mean)
     row["inspections_scored"] = scored

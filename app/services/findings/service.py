@@ -45,7 +45,7 @@ def _named(model: Any, session: Session, code: str | None) -> dict[str, str] | N
 
 def provisional_findings(session: Session, inspection: Inspection) -> dict[str, Any]:
     """Headline figures by theme over every instrument, strengths, areas for improvement."""
-    scores = score_inspection(session, inspection)
+    scores = score_inspection(session, inspection).model_dump()
     document = framework_index(session, inspection).document
     # Every themed question of every instrument; the National Standards checks have no theme.
     questions = [

@@ -73,7 +73,8 @@ def letter_content(
     case_instruments = {
         instrument.code for instrument in index.document.instruments if instrument.subject == "case"
     }
-    own = _case_questions(score_inspection(session, inspection, trust=trust.code), case_instruments)
+    own_scores = score_inspection(session, inspection, trust=trust.code).model_dump()
+    own = _case_questions(own_scores, case_instruments)
     whole = _case_questions(sample, case_instruments)
     questions = [
         {
@@ -154,7 +155,7 @@ def generate(
     for draft in (letter for letter in existing if letter.status == LetterStatus.draft):
         session.delete(draft)
     session.flush()
-    sample = score_inspection(session, inspection)
+    sample = score_inspection(session, inspection).model_dump()
     letters = []
     for code, count in eligible.items():
         trust = session.get(Trust, code)

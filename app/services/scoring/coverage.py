@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlmodel import Session, select
 
 from app.models import Case, CriterionJudgement, Inspection
+from app.models.evidence import CriterionCoverage, InspectorateJudgement
 from app.models.framework import Subject
+from app.models.scores import CriteriaCoverage, InspectionScores, SampleScores
 from app.rules.statistics import mean, percent
 from app.services.cases.service import framework_index
 from app.services.evidence.items import counts_by_criterion
@@ -26,12 +27,12 @@ def question_percents(session: Session, inspection: Inspection) -> dict[str, flo
     }
 
 
-def percents_from_scores(scores: Mapping[str, Any]) -> dict[str, float | None]:
+def percents_from_scores(scores: SampleScores) -> dict[str, float | None]:
     """The question percents of a scores document, so coverage follows the same case filters."""
     return {
-        question["code"]: question.get("percent")
-        for instrument in scores.get("instruments", [])
-        for question in instrument.get("questions", [])
+        question.code: question.percent
+        for instrument in scores.instruments
+        for question in instrument.questions
     }
 
 
@@ -39,7 +40,7 @@ def criteria_coverage(
     session: Session,
     inspection: Inspection,
     percents: Mapping[str, float | None] | None = None,
-) -> dict[str, Any]:
+) -> CriteriaCoverage:
     """Per criterion: its judgement, how much evidence bears on it, and its case questions' mean.
 
     A criterion is covered once it has a judgement, a case question with a percent, or any
@@ -73,39 +74,35 @@ def criteria_coverage(
         question_mean = mean(percents.get(code) for code in questions)
         count = evidence.get(criterion.code, 0)
         rows.append(
-            {
-                "criterion": criterion.code,
-                "text": criterion.text,
-                "theme": criterion.theme,
-                "judgement": str(judgement.judgement) if judgement else None,
-                "narrative": judgement.narrative if judgement else None,
-                "judgements": [
-                    {"inspectorate": row.inspectorate, "judgement": str(row.judgement)}
+            CriterionCoverage(
+                criterion=criterion.code,
+                text=criterion.text,
+                theme=criterion.theme,
+                judgement=judgement.judgement if judgement else None,
+                narrative=judgement.narrative if judgement else None,
+                judgements=[
+                    InspectorateJudgement(inspectorate=row.inspectorate, judgement=row.judgement)
                     for row in by_inspectorate
                 ],
-                "evidence_count": count,
-                "questions": questions,
-                "question_mean": question_mean,
-                "covered": judgement is not None or question_mean is not None or count > 0,
-            }
+                evidence_count=count,
+                questions=questions,
+                question_mean=question_mean,
+                covered=judgement is not None or question_mean is not None or count > 0,
+            )
         )
-    return {
-        "criteria_coverage": rows,
-        "not_covered": [row["criterion"] for row in rows if not row["covered"]],
-    }
+    return CriteriaCoverage(
+        criteria_coverage=rows, not_covered=[row.criterion for row in rows if not row.covered]
+    )
 
 
 def scores_document(
     session: Session, inspection: Inspection, *, trust: str | None, in_scope: bool | None
-) -> dict[str, Any]:
+) -> InspectionScores:
     """What GET .../scores answers: the inspection's scores with its criteria coverage."""
     scores = score_inspection(session, inspection, trust=trust, in_scope=in_scope)
     filtered = trust is not None or in_scope is not None
     overrides = {} if filtered else ratings.overrides_of(session, inspection.id)
     document = framework_index(session, inspection).document
-    overall = ratings.apply(document, scores["instruments"], overrides)
-    return {
-        **scores,
-        "overall": overall,
-        **criteria_coverage(session, inspection, percents_from_scores(scores)),
-    }
+    overall = ratings.apply(document, scores.instruments, overrides)
+    coverage = criteria_coverage(session, inspection, percents_from_scores(scores))
+    return InspectionScores(**vars(scores), **vars(coverage), overall=overall)

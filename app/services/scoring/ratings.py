@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session, select
 
 from app.auth.permissions import Principal
@@ -11,6 +9,7 @@ from app.errors import Conflict, NotFound, ValidationFailed, field_error
 from app.models import Framework, Inspection, RatingOverride, utcnow
 from app.models.framework import FrameworkDocument
 from app.models.ratings import RatingOverrideWrite, SectionRatingRead
+from app.models.scores import InstrumentScores, OverallRating
 from app.rules.ratings import overall_rating, section_ratings
 from app.services.audit import service as audit
 from app.services.evidence.items import free_text_faults
@@ -86,9 +85,7 @@ def computed_rating(
     """The section's rating as the figures give it, over the whole sample."""
     scores = score_inspection(session, inspection)
     rows = [
-        (row["code"], row["rating"])
-        for instrument in scores["instruments"]
-        for row in instrument["sections"]
+        (row.code, row.rating) for instrument in scores.instruments for row in instrument.sections
     ]
     points = document.overall.points if document.overall else {}
     return section_ratings(rows, points).get(section)
@@ -122,9 +119,9 @@ def remove(session: Session, principal: Principal, inspection: Inspection, secti
 
 def apply(
     document: FrameworkDocument,
-    instruments: list[dict[str, Any]],
+    instruments: list[InstrumentScores],
     overrides: dict[str, RatingOverride],
-) -> dict[str, Any] | None:
+) -> OverallRating | None:
     """Give every section row its rating source, put overrides in place of the computed
     ratings, and return the overall rating where the framework defines one.
 
@@ -133,28 +130,23 @@ def apply(
     rated = document.rating is not None
     rows: list[tuple[str, str | None]] = []
     for instrument in instruments:
-        for section in instrument["sections"]:
-            override = overrides.get(section["code"]) if rated else None
-            section["rating_source"] = None if not rated else "computed"
-            section["computed_rating"] = section["rating"]
-            section["reason"] = section["by"] = section["at"] = None
+        for section in instrument.sections:
+            override = overrides.get(section.code) if rated else None
+            section.rating_source = None if not rated else "computed"
+            section.computed_rating = section.rating
+            section.reason = section.by = section.at = None
             if override is not None:
-                section.update(
-                    rating=override.rating,
-                    rating_source="overridden",
-                    reason=override.reason,
-                    by=override.created_by,
-                    at=override.updated_at,
-                )
+                section.rating = override.rating
+                section.rating_source = "overridden"
+                section.reason = override.reason
+                section.by = override.created_by
+                section.at = override.updated_at
             if rated:
-                rows.append((section["code"], section["rating"]))
+                rows.append((section.code, section.rating))
     if document.overall is None:
         return None
     points = document.overall.points
     result = overall_rating(section_ratings(rows, points), points, document.overall.bands)
-    return {
-        "score": result.score,
-        "max": result.max,
-        "rating": result.rating,
-        "unrated": result.unrated,
-    }
+    return OverallRating(
+        score=result.score, max=result.max, rating=result.rating, unrated=result.unrated
+    )

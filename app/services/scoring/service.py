@@ -9,8 +9,9 @@ from sqlmodel import Session, col, select
 
 from app.errors import ValidationFailed, field_error
 from app.models import Case, Framework, Inspection, SurveyResponse, Trust
-from app.models.framework import Instrument, Subject
+from app.models.framework import FrameworkDocument, Instrument, Subject
 from app.models.review import ReviewStatus
+from app.models.scores import FrameworkRef, InstrumentScores, SampleScores, ScoreFilters
 from app.rules.national_standards import national_standards
 from app.rules.question_figures import (
     NATIONAL_STANDARDS,
@@ -88,30 +89,33 @@ def national_standards_tallies(
 
 
 def instrument_scores(
-    framework_document: Any, instrument: Instrument, tallies: dict[str, Tally], subjects: int
-) -> dict[str, Any]:
+    framework_document: FrameworkDocument,
+    instrument: Instrument,
+    tallies: dict[str, Tally],
+    subjects: int,
+) -> InstrumentScores:
     questions = [question_row(q, tallies.get(q.code), subjects) for q in instrument.questions]
-    return {
-        "code": instrument.code,
-        "title": instrument.title,
-        "subject": instrument.subject.value,
-        "scored": subjects,
-        "questions": questions,
-        **rollups(framework_document, questions),
-    }
+    return InstrumentScores(
+        code=instrument.code,
+        title=instrument.title,
+        subject=instrument.subject.value,
+        scored=subjects,
+        questions=questions,
+        **vars(rollups(framework_document, questions)),
+    )
 
 
-def national_standards_scores(tallies: dict[str, Tally], subjects: int) -> dict[str, Any]:
-    return {
-        "code": NATIONAL_STANDARDS,
-        "title": NATIONAL_STANDARDS_TITLE,
-        "subject": Subject.case.value,
-        "scored": subjects,
-        "questions": national_standards_rows(tallies, subjects),
-        "sections": [],
-        "themes": [],
-        "criteria": [],
-    }
+def national_standards_scores(tallies: dict[str, Tally], subjects: int) -> InstrumentScores:
+    return InstrumentScores(
+        code=NATIONAL_STANDARDS,
+        title=NATIONAL_STANDARDS_TITLE,
+        subject=Subject.case.value,
+        scored=subjects,
+        questions=national_standards_rows(tallies, subjects),
+        sections=[],
+        themes=[],
+        criteria=[],
+    )
 
 
 def _check_trust(session: Session, trust: str | None) -> None:
@@ -128,7 +132,7 @@ def score_inspection(
     *,
     trust: str | None = None,
     in_scope: bool | None = None,
-) -> dict[str, Any]:
+) -> SampleScores:
     """Every instrument's question figures and roll-ups; trust and in_scope restrict the cases."""
     _check_trust(session, trust)
     framework = session.get(Framework, inspection.framework_id)
@@ -155,13 +159,13 @@ def score_inspection(
             instruments.append(instrument_scores(document, instrument, by_case, cases))
     ns = national_standards_tallies(session, inspection, filters)
     instruments.append(national_standards_scores(ns, cases))
-    return {
-        "inspection": inspection.id,
-        "framework": {"code": framework.code, "version": framework.version},
-        "cases": cases,
-        "cases_approved": review[ReviewStatus.approved.value],
-        "review": review,
-        "respondents": respondents,
-        "filters": {"trust": trust, "in_scope": in_scope},
-        "instruments": instruments,
-    }
+    return SampleScores(
+        inspection=inspection.id,
+        framework=FrameworkRef(code=framework.code, version=framework.version),
+        cases=cases,
+        cases_approved=review[ReviewStatus.approved.value],
+        review=review,
+        respondents=respondents,
+        filters=ScoreFilters(trust=trust, in_scope=in_scope),
+        instruments=instruments,
+    )
