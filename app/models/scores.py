@@ -151,6 +151,7 @@ class Aggregates(BaseModel):
 
 class FindingsQuestion(BaseModel):
     code: str
+    instrument: str | None = Field(default=None, description="The instrument the figure is from")
     text: str
     yes: int
     relevant: int
@@ -168,6 +169,7 @@ class FindingsTheme(BaseModel):
 
 class Highlight(BaseModel):
     code: str
+    instrument: str | None = Field(default=None, description="The instrument the figure is from")
     text: str
     percent: float | None
     relevant: int

@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.models.documents import LetterRecord
 from app.models.letter import LetterStatus
 from app.services.letters import service as letters
-from app.services.letters.render import render_letter_html, render_letter_pdf
+from app.services.letters.document import letter_document
+from app.services.letters.render import render_html, render_pdf
 from app.web.deps import (
     InspectionDep,
     PageDep,
@@ -41,6 +43,14 @@ class LetterQuestion(BaseModel):
     text: str
     trust: Figures
     sample: Figures
+    choices: list[dict[str, str]] | None = Field(
+        default=None, exclude_if=lambda value: value is None, description="Choice questions"
+    )
+    distribution: dict[str, dict[str, int]] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Choice questions: each choice's count, for the trust and the sample",
+    )
 
 
 class LetterRead(BaseModel):
@@ -148,13 +158,14 @@ def get_letter(
     )
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
+    document = letter_document(LetterRecord.model_validate(body))
     if media_type == "text/html":
         return Response(
-            render_letter_html(body), media_type="text/html; charset=utf-8", headers={"ETag": etag}
+            render_html(document), media_type="text/html; charset=utf-8", headers={"ETag": etag}
         )
     filename = f"findings-letter-{body['trust']['code']}-v{letter.version}.pdf"
     return Response(
-        render_letter_pdf(body),
+        render_pdf(document),
         media_type="application/pdf",
         headers={"ETag": etag, "Content-Disposition": f'inline; filename="{filename}"'},
     )

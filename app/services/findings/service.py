@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.models import Establishment, Inspection, Trust, utcnow
+from app.models.scores import ProvisionalFindings
 from app.rules.question_figures import NATIONAL_STANDARDS
 from app.rules.statistics import lowest, mean
 from app.rules.thresholds import is_improvement, is_strength
@@ -21,6 +22,7 @@ from app.services.scoring.service import score_inspection
 def _figures(question: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "code": question["code"],
+        "instrument": question["instrument"],
         "text": question["text"],
         "yes": question["yes"],
         "relevant": question["relevant"],
@@ -32,6 +34,7 @@ def _figures(question: Mapping[str, Any]) -> dict[str, Any]:
 def _highlight(question: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "code": question["code"],
+        "instrument": question["instrument"],
         "text": question["text"],
         "percent": question["percent"],
         "relevant": question["relevant"],
@@ -43,13 +46,13 @@ def _named(model: Any, session: Session, code: str | None) -> dict[str, str] | N
     return {"code": row.code, "name": row.name} if row else None
 
 
-def provisional_findings(session: Session, inspection: Inspection) -> dict[str, Any]:
+def provisional_findings(session: Session, inspection: Inspection) -> ProvisionalFindings:
     """Headline figures by theme over every instrument, strengths, areas for improvement."""
     scores = score_inspection(session, inspection)
     document = framework_index(session, inspection).document
     # Every themed question of every instrument; the National Standards checks have no theme.
     questions = [
-        question
+        {**question, "instrument": instrument["code"]}
         for instrument in scores["instruments"]
         if instrument["code"] != NATIONAL_STANDARDS
         for question in instrument["questions"]
@@ -75,29 +78,31 @@ def provisional_findings(session: Session, inspection: Inspection) -> dict[str, 
         (q for q in questions if is_improvement(q["percent"], q["relevant"])),
         key=lambda q: q["percent"],
     )
-    return {
-        "inspection": {
-            "id": inspection.id,
-            "programme": inspection.programme_code,
-            "status": str(inspection.status),
-            "fieldwork_start": inspection.fieldwork_start.isoformat(),
-            "fieldwork_end": inspection.fieldwork_end.isoformat()
-            if inspection.fieldwork_end
-            else None,
-        },
-        "establishment": _named(Establishment, session, inspection.establishment_code),
-        "trust": _named(Trust, session, inspection.trust_code),
-        "cases": scores["cases"],
-        "cases_approved": scores["cases_approved"],
-        "generated_at": utcnow().isoformat(),
-        "themes": themes,
-        "strengths": [_highlight(q) for q in strengths],
-        "improvements": [_highlight(q) for q in improvements],
-        "recommendations": list(inspection.recommendations),
-        "good_practice": list(inspection.good_practice),
-        "judgements": judgements_for(session, inspection),
-        **beside_the_figures(session, inspection),
-    }
+    return ProvisionalFindings.model_validate(
+        {
+            "inspection": {
+                "id": inspection.id,
+                "programme": inspection.programme_code,
+                "status": str(inspection.status),
+                "fieldwork_start": inspection.fieldwork_start.isoformat(),
+                "fieldwork_end": inspection.fieldwork_end.isoformat()
+                if inspection.fieldwork_end
+                else None,
+            },
+            "establishment": _named(Establishment, session, inspection.establishment_code),
+            "trust": _named(Trust, session, inspection.trust_code),
+            "cases": scores["cases"],
+            "cases_approved": scores["cases_approved"],
+            "generated_at": utcnow().isoformat(),
+            "themes": themes,
+            "strengths": [_highlight(q) for q in strengths],
+            "improvements": [_highlight(q) for q in improvements],
+            "recommendations": list(inspection.recommendations),
+            "good_practice": list(inspection.good_practice),
+            "judgements": judgements_for(session, inspection),
+            **beside_the_figures(session, inspection),
+        }
+    )
 
 
 def beside_the_figures(session: Session, inspection: Inspection) -> dict[str, Any]:
