@@ -119,7 +119,7 @@ def bar_chart(title: str, rows: list[Row], legend: dict[str, str]) -> Chart:
                     'stroke-width="1.2" fill="none"/>'
                 )
             shown = f"{share:.1f}%"
-            parts.append(_text(LABEL_WIDTH + PLOT_WIDTH + 6, y + BAR - 1, shown, size=9))
+            parts.append(_text(LABEL_WIDTH + PLOT_WIDTH + 6, y + BAR, shown, size=10))
             labels.append(shown)
             span = f" (95% interval {interval[0]:.1f} to {interval[1]:.1f})" if interval else ""
             said.append(f"{legend[bar.series]} {shown}{span}")
