@@ -13,7 +13,7 @@ from app.models.documents import LetterRecord
 from app.models.letter import LetterStatus
 from app.services.letters import service as letters
 from app.services.letters.document import letter_document
-from app.services.letters.render import render_html, render_pdf
+from app.services.letters.render import render_html, render_pdf, render_revision
 from app.web.deps import (
     InspectionDep,
     PageDep,
@@ -153,7 +153,9 @@ def get_letter(
         return json_with_etag(request, body)
     etag = (
         '"'
-        + hashlib.sha256((representation_etag(body) + media_type).encode()).hexdigest()[:32]
+        + hashlib.sha256(
+            (representation_etag(body) + media_type + render_revision()).encode()
+        ).hexdigest()[:32]
         + '"'
     )
     if not_modified(request, etag):

@@ -232,3 +232,8 @@ def test_a_community_letter_of_the_only_area_covers_the_whole_sample(client, ses
         ", against",
     ):
         assert comparison not in text
+    findings = client.get(
+        f"/api/v1/inspections/{inspection['id']}/provisional-findings",
+        headers={**writer, "Accept": "application/pdf"},
+    )
+    assert findings.status_code == 200 and findings.content.startswith(b"%PDF-")

@@ -8,10 +8,12 @@ renders to the same bytes on every machine, offline.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import unicodedata
 from datetime import UTC, datetime
 from functools import cache
+from importlib import metadata as importlib_metadata
 from importlib import resources
 from typing import Any, Literal
 
@@ -66,6 +68,14 @@ def _printable(value: Any) -> Any:
 @cache
 def _template(name: str) -> bytes:
     return resources.files("app").joinpath("templates", name).read_bytes()
+
+
+@cache
+def revision(template: str = "document.typ") -> str:
+    """What the bytes of a rendering depend on besides the document: the template and the
+    compiler. Part of a rendering's ETag, so a new template is never served as unchanged."""
+    compiler = importlib_metadata.version("typst")
+    return hashlib.sha256(_template(template) + compiler.encode()).hexdigest()[:16]
 
 
 def compile_document(template: str, document: Document, target: Target) -> bytes:

@@ -4,6 +4,7 @@ a letter's PDF."""
 
 from __future__ import annotations
 
+from app.services.documents.engine import revision as render_revision
 from app.services.documents.render import render_html, render_pdf
 
-__all__ = ["render_html", "render_pdf"]
+__all__ = ["render_html", "render_pdf", "render_revision"]

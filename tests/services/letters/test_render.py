@@ -281,6 +281,12 @@ def test_html_escapes_hostile_text() -> None:
     assert hostile in html_text(page)
 
 
+def test_typst_markup_in_text_is_printed_not_run() -> None:
+    typed = '#panic("no") *bold* = heading $x$ <label> @ref // comment'
+    assert typed in html_text(html_of(recommendations=[typed]))
+    assert typed in pdf_text(pdf_of(recommendations=[typed]))
+
+
 def test_any_unicode_prints_the_same_in_html_and_pdf() -> None:
     recommendation = "Plans \u2013 \u201cpromptly\u201d\u2026 \u0141\u00f3d\u017a \U0001f680 \u4e2d"
     assert (
