@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.models.documents import LetterRecord
 from app.models.letter import LetterStatus
 from app.services.letters import service as letters
 from app.services.letters.document import letter_document
@@ -160,7 +159,7 @@ def get_letter(
     )
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
-    document = letter_document(LetterRecord.model_validate(body))
+    document = letter_document(letters.record(letter))
     if media_type == "text/html":
         return Response(
             render_html(document), media_type="text/html; charset=utf-8", headers={"ETag": etag}

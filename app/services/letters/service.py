@@ -22,6 +22,7 @@ from app.models.documents import (
     LetterFigures,
     LetterJudgement,
     LetterQuestion,
+    LetterRecord,
     LetterTheme,
     Named,
     Signatory,
@@ -271,6 +272,12 @@ def get_visible(session: Session, principal: Principal, letter_id: str) -> Findi
     ):
         raise NotFound("no such findings letter")
     return letter
+
+
+def record(letter: FindingsLetter) -> LetterRecord:
+    """The letter's content and state, typed: what its document is written from."""
+    read = to_read(letter)
+    return LetterRecord.model_validate(read)
 
 
 def to_read(letter: FindingsLetter) -> dict[str, Any]:
