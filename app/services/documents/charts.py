@@ -107,14 +107,15 @@ def bar_chart(title: str, rows: list[Row], legend: dict[str, str]) -> Chart:
                 said.append(f"{legend[bar.series]} no relevant cases")
                 continue
             parts.append(
-                f'<rect x="{LABEL_WIDTH}" y="{y}" width="{_x(share) - LABEL_WIDTH:.1f}" '
+                f'<rect class="bar {bar.series}" x="{LABEL_WIDTH}" y="{y}" '
+                f'width="{_x(share) - LABEL_WIDTH:.1f}" '
                 f'height="{BAR}" fill="{COLOURS[bar.series]}"/>'
             )
             if interval is not None:
                 low, high = _x(interval[0]), _x(interval[1])
                 middle = y + BAR / 2
                 parts.append(
-                    f'<path d="M{low:.1f} {middle:.1f}H{high:.1f}M{low:.1f} {y - 1}V{y + BAR + 1}'
+                    f'<path class="interval" d="M{low:.1f} {middle:.1f}H{high:.1f}M{low:.1f} {y - 1}V{y + BAR + 1}'
                     f'M{high:.1f} {y - 1}V{y + BAR + 1}" stroke="{COLOURS["whisker"]}" '
                     'stroke-width="1.2" fill="none"/>'
                 )
