@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
 
-    letter_signatory_name: str = "Chief Inspector of Probation"
+    # The person who signs findings letters; with none set a letter is signed by the title.
+    letter_signatory_name: str = ""
     letter_signatory_title: str = "HM Chief Inspector of Probation"
 
     db_pool_size: int = Field(default=10, ge=1)

@@ -182,6 +182,7 @@ class Aggregates(BaseModel):
 
 class FindingsQuestion(BaseModel):
     code: str
+    instrument: str | None = Field(default=None, description="The instrument the figure is from")
     text: str
     yes: int
     relevant: int
@@ -199,6 +200,7 @@ class FindingsTheme(BaseModel):
 
 class Highlight(BaseModel):
     code: str
+    instrument: str | None = Field(default=None, description="The instrument the figure is from")
     text: str
     percent: float | None
     relevant: int

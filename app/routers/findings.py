@@ -8,14 +8,15 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.models.scores import ProvisionalFindings
-from app.services.findings.render import render_findings_html
+from app.services.documents.render import render_html, render_pdf
+from app.services.findings.document import findings_document
 from app.services.findings.service import provisional_findings
 from app.web.deps import InspectionDep, ReadScores, SessionDep
 from app.web.negotiation import negotiate
 from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["scores"])
-FINDINGS_TYPES = ("application/json", "text/html")
+FINDINGS_TYPES = ("application/json", "text/html", "application/pdf")
 
 
 @router.get(
@@ -23,7 +24,12 @@ FINDINGS_TYPES = ("application/json", "text/html")
     operation_id="get_provisional_findings",
     response_model=ProvisionalFindings,
     responses={
-        200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+        200: {
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            }
+        },
         **problem_responses(406),
     },
 )
@@ -33,12 +39,21 @@ def get_provisional_findings(
     _: ReadScores,
     inspection: InspectionDep,
     format: Annotated[
-        str | None, Query(max_length=16, description="json or html; overrides Accept")
+        str | None, Query(max_length=16, description="json, html or pdf; overrides Accept")
     ] = None,
 ) -> Response:
-    """Headline figures by theme, strengths, areas for improvement, recommendations and good practice, as JSON or a printable HTML page."""
+    """Headline figures by theme, strengths, areas for improvement, recommendations, good practice, healthy prison tests and judgements, as JSON, a printable HTML page or a PDF."""
     media_type = negotiate(request.headers.get("accept"), format, FINDINGS_TYPES)
     findings = provisional_findings(session, inspection)
+    if media_type == "application/json":
+        return JSONResponse(findings.model_dump(mode="json"))
+    document = findings_document(findings)
     if media_type == "text/html":
-        return Response(render_findings_html(findings), media_type="text/html; charset=utf-8")
-    return JSONResponse(findings)
+        return Response(render_html(document), media_type="text/html; charset=utf-8")
+    return Response(
+        render_pdf(document),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="provisional-findings-{inspection.id}.pdf"'
+        },
+    )

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.letter import LetterStatus
 from app.services.letters import service as letters
-from app.services.letters.render import render_letter_html, render_letter_pdf
+from app.services.letters.document import letter_document
+from app.services.letters.render import render_html, render_pdf, render_revision
 from app.web.deps import (
     InspectionDep,
     PageDep,
@@ -41,6 +42,14 @@ class LetterQuestion(BaseModel):
     text: str
     trust: Figures
     sample: Figures
+    choices: list[dict[str, str]] | None = Field(
+        default=None, exclude_if=lambda value: value is None, description="Choice questions"
+    )
+    distribution: dict[str, dict[str, int]] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Choice questions: each choice's count, for the trust and the sample",
+    )
 
 
 class LetterRead(BaseModel):
@@ -143,18 +152,21 @@ def get_letter(
         return json_with_etag(request, body)
     etag = (
         '"'
-        + hashlib.sha256((representation_etag(body) + media_type).encode()).hexdigest()[:32]
+        + hashlib.sha256(
+            (representation_etag(body) + media_type + render_revision()).encode()
+        ).hexdigest()[:32]
         + '"'
     )
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
+    document = letter_document(letters.record(letter))
     if media_type == "text/html":
         return Response(
-            render_letter_html(body), media_type="text/html; charset=utf-8", headers={"ETag": etag}
+            render_html(document), media_type="text/html; charset=utf-8", headers={"ETag": etag}
         )
     filename = f"findings-letter-{body['trust']['code']}-v{letter.version}.pdf"
     return Response(
-        render_letter_pdf(body),
+        render_pdf(document),
         media_type="application/pdf",
         headers={"ETag": etag, "Content-Disposition": f'inline; filename="{filename}"'},
     )

@@ -204,3 +204,36 @@ def test_community_inspections_aggregate_by_trust_and_region(client, session, au
     }  # fmt: skip
     assert set(rows("region=south-east&group_by=trust")) == {"kent", "surrey-sussex"}
     assert set(rows("programme=omi-2&group_by=trust")) == {"london", "kent"}
+
+
+def test_a_community_letter_of_the_only_area_covers_the_whole_sample(client, session, auth, writer):
+    """One area in the inspection: the letter never sets the area beside itself."""
+    inspection = plan_community_inspection(client, writer, "london")
+    add_cases(client, writer, inspection["id"], "london")
+    drafted = client.post(
+        f"/api/v1/inspections/{inspection['id']}/findings-letters", headers=writer
+    )
+    assert drafted.status_code == 201, drafted.text
+    [letter] = drafted.json()["items"]
+    assert (letter["case_count"], letter["sample_case_count"], letter["sample_areas"]) == (
+        20,
+        20,
+        1,
+    )
+    page = client.get(f"/api/v1/findings-letters/{letter['id']}?format=html", headers=writer)
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    assert "All 20 cases in the inspection sample were supervised by" in text
+    assert "so this letter covers the whole sample" in text
+    for comparison in (
+        "beside the figures for the whole sample",
+        "Sample mean",
+        "Sample %",
+        ", against",
+    ):
+        assert comparison not in text
+    findings = client.get(
+        f"/api/v1/inspections/{inspection['id']}/provisional-findings",
+        headers={**writer, "Accept": "application/pdf"},
+    )
+    assert findings.status_code == 200 and findings.content.startswith(b"%PDF-")

@@ -272,3 +272,43 @@ def test_letters_are_not_drafted_for_a_planned_inspection(client, auth, session)
         f"/api/v1/inspections/{planned.id}/findings-letters", headers=auth("admin")
     )
     assert response.status_code == 409
+
+
+@pytest.fixture
+def signatory(monkeypatch):
+    from app import config
+
+    monkeypatch.setenv("LETTER_SIGNATORY_NAME", "Jane Example")
+    monkeypatch.setenv("LETTER_SIGNATORY_TITLE", "HM Chief Inspector of Probation")
+    config.get_settings.cache_clear()
+    yield "Jane Example"
+    monkeypatch.undo()
+    config.get_settings.cache_clear()
+
+
+def test_a_letter_reads_as_a_letter_signed_by_the_configured_person(
+    client, auth, inspection, signatory
+):
+    letter = generate(client, auth, inspection)[OWN_TRUST]
+    assert letter["signatory"] == {"name": signatory, "title": "HM Chief Inspector of Probation"}
+    assert letter["sample_areas"] == 3
+    progress = next(q for q in letter["questions"] if q["code"] == "offending_factors_progress")
+    assert [choice["value"] for choice in progress["choices"]] == [
+        "all", "some", "insufficient", "na",
+    ]  # fmt: skip
+    # Cases 1-10 of the own trust: values cycle all, some, insufficient, na from case 1.
+    assert progress["distribution"]["trust"] == {"all": 2, "some": 3, "insufficient": 3, "na": 2}
+    assert sum(progress["distribution"]["sample"].values()) == 30
+    plain = next(q for q in letter["questions"] if q["code"] == "rmp_sufficient")
+    assert "choices" not in plain and "distribution" not in plain
+    page = client.get(f"/api/v1/findings-letters/{letter['id']}?format=html", headers=auth("admin"))
+    text = " ".join(page.text.split())
+    assert (
+        "Of the 30 cases in the inspection sample, 10 were supervised by Durham Tees Valley "
+        "Probation Trust." in text
+    )
+    assert "(case file), the answers were: Good progress on all significant factors 2 (20.0%)" in (
+        text
+    )
+    assert "was answered yes in 9 of the trust's 10 relevant cases (90.0%)" in text
+    assert f"<strong>{signatory}</strong>" in page.text

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlmodel import Session
 
 from app.models import Inspection
@@ -86,6 +88,7 @@ def test_findings_as_json(client: TestClient, auth: Auth, inspection: Inspection
     plans = next(q for q in protection["questions"] if q["code"] == "rmp_sufficient")
     assert plans == {
         "code": "rmp_sufficient",
+        "instrument": "case_file",
         "text": plans["text"],
         "yes": 5,
         "relevant": 6,
@@ -95,6 +98,7 @@ def test_findings_as_json(client: TestClient, auth: Auth, inspection: Inspection
     assert [s["code"] for s in body["strengths"]] == ["rmp_sufficient"]
     assert body["strengths"][0] == {
         "code": "rmp_sufficient",
+        "instrument": "case_file",
         "text": plans["text"],
         "percent": 83.3,
         "relevant": 6,
@@ -148,13 +152,14 @@ def test_findings_as_a_printable_page(
     assert "HMP Durham" in page
     assert "83.3" in page
     # Text typed by inspectors is escaped, never interpreted as markup.
-    assert "Review &lt;b&gt;every&lt;/b&gt; risk management plan" in page
+    assert "<b>" not in page
+    assert "Review &lt;b>every&lt;/b> risk management plan" in page
     assert "Offender supervisors meet prisoners within a day of arrival" in page
 
 
 @pytest.mark.parametrize(
     ("params", "headers"),
-    [({"format": "pdf"}, {}), ({}, {"Accept": "application/pdf"}), ({"format": "xml"}, {})],
+    [({"format": "xml"}, {}), ({}, {"Accept": "image/png"})],
 )
 def test_other_media_types_are_not_acceptable(
     client: TestClient,
@@ -184,3 +189,37 @@ def test_findings_per_role(
     else:
         assert response.status_code == 200
         assert response.json()["cases"] == 6
+
+
+@pytest.mark.parametrize(
+    ("params", "headers"), [({"format": "pdf"}, {}), ({}, {"Accept": "application/pdf"})]
+)
+def test_findings_as_a_tagged_pdf_with_tests_and_judgements(
+    client: TestClient,
+    auth: Auth,
+    inspection: Inspection,
+    params: dict[str, str],
+    headers: dict[str, str],
+) -> None:
+    judged = client.put(
+        f"/api/v1/inspections/{inspection.id}/judgements/2.2a",
+        json={"judgement": "partly_met", "narrative": "Plans were sound but rarely reviewed."},
+        headers=auth("probation_inspector"),
+    )
+    scored = client.put(
+        f"/api/v1/inspections/{inspection.id}/healthy-prison-tests/safety",
+        json={"score": 3, "rationale": "Most prisoners felt safe."},
+        headers=auth("prisons_inspector"),
+    )
+    assert judged.status_code in (200, 201) and scored.status_code in (200, 201), scored.text
+    response = findings(client, {**auth("analyst"), **headers}, inspection, params=params)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "Joint provisional findings: HMP Durham" in text
+    assert "Healthy prison tests" in text
+    assert "3: reasonably good Most prisoners felt safe." in text
+    assert "Plans were sound but rarely reviewed." in text
+    assert "Partly met" in text
+    assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"]

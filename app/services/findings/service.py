@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import Session
 
 from app.models import Establishment, Inspection, Trust, utcnow
+from app.models.scores import (
+    FindingsQuestion,
+    FindingsTheme,
+    Highlight,
+    ProvisionalFindings,
+    QuestionScore,
+)
 from app.rules.question_figures import NATIONAL_STANDARDS
 from app.rules.statistics import lowest, mean
 from app.rules.thresholds import is_improvement, is_strength
@@ -18,24 +24,26 @@ from app.services.review.agreement import inspection_agreement
 from app.services.scoring.service import score_inspection
 
 
-def _figures(question: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "code": question["code"],
-        "text": question["text"],
-        "yes": question["yes"],
-        "relevant": question["relevant"],
-        "percent": question["percent"],
-        "low_base": question["low_base"],
-    }
+def _figures(instrument: str, question: QuestionScore) -> FindingsQuestion:
+    return FindingsQuestion(
+        code=question.code,
+        instrument=instrument,
+        text=question.text,
+        yes=question.yes,
+        relevant=question.relevant,
+        percent=question.percent,
+        low_base=question.low_base,
+    )
 
 
-def _highlight(question: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "code": question["code"],
-        "text": question["text"],
-        "percent": question["percent"],
-        "relevant": question["relevant"],
-    }
+def _highlight(instrument: str, question: QuestionScore) -> Highlight:
+    return Highlight(
+        code=question.code,
+        instrument=instrument,
+        text=question.text,
+        percent=question.percent,
+        relevant=question.relevant,
+    )
 
 
 def _named(model: Any, session: Session, code: str | None) -> dict[str, str] | None:
@@ -43,61 +51,63 @@ def _named(model: Any, session: Session, code: str | None) -> dict[str, str] | N
     return {"code": row.code, "name": row.name} if row else None
 
 
-def provisional_findings(session: Session, inspection: Inspection) -> dict[str, Any]:
+def provisional_findings(session: Session, inspection: Inspection) -> ProvisionalFindings:
     """Headline figures by theme over every instrument, strengths, areas for improvement."""
-    scores = score_inspection(session, inspection).model_dump()
+    scores = score_inspection(session, inspection)
     document = framework_index(session, inspection).document
     # Every themed question of every instrument; the National Standards checks have no theme.
     questions = [
-        question
-        for instrument in scores["instruments"]
-        if instrument["code"] != NATIONAL_STANDARDS
-        for question in instrument["questions"]
+        (instrument.code, question)
+        for instrument in scores.instruments
+        if instrument.code != NATIONAL_STANDARDS
+        for question in instrument.questions
     ]
     themes = []
     for theme in document.themes:
-        members = [q for q in questions if q["theme"] == theme.code]
+        members = [(code, q) for code, q in questions if q.theme == theme.code]
         if members:
             themes.append(
-                {
-                    "code": theme.code,
-                    "title": theme.title,
-                    "mean": mean(q["percent"] for q in members),
-                    "key_min": lowest(q["percent"] for q in members if q["key"]),
-                    "questions": [_figures(q) for q in members],
-                }
+                FindingsTheme(
+                    code=theme.code,
+                    title=theme.title,
+                    mean=mean(q.percent for _, q in members),
+                    key_min=lowest(q.percent for _, q in members if q.key),
+                    questions=[_figures(code, q) for code, q in members],
+                )
             )
     strengths = sorted(
-        (q for q in questions if is_strength(q["percent"], q["relevant"])),
-        key=lambda q: -q["percent"],
+        ((code, q) for code, q in questions if is_strength(q.percent, q.relevant)),
+        key=lambda item: -(item[1].percent or 0.0),
     )
     improvements = sorted(
-        (q for q in questions if is_improvement(q["percent"], q["relevant"])),
-        key=lambda q: q["percent"],
+        ((code, q) for code, q in questions if is_improvement(q.percent, q.relevant)),
+        key=lambda item: item[1].percent or 0.0,
     )
-    return {
-        "inspection": {
-            "id": inspection.id,
-            "programme": inspection.programme_code,
-            "status": str(inspection.status),
-            "fieldwork_start": inspection.fieldwork_start.isoformat(),
-            "fieldwork_end": inspection.fieldwork_end.isoformat()
-            if inspection.fieldwork_end
-            else None,
-        },
-        "establishment": _named(Establishment, session, inspection.establishment_code),
-        "trust": _named(Trust, session, inspection.trust_code),
-        "cases": scores["cases"],
-        "cases_approved": scores["cases_approved"],
-        "generated_at": utcnow().isoformat(),
-        "themes": themes,
-        "strengths": [_highlight(q) for q in strengths],
-        "improvements": [_highlight(q) for q in improvements],
-        "recommendations": list(inspection.recommendations),
-        "good_practice": list(inspection.good_practice),
-        "judgements": judgements_for(session, inspection),
-        **beside_the_figures(session, inspection),
-    }
+    return ProvisionalFindings.model_validate(
+        {
+            "inspection": {
+                "id": inspection.id,
+                "programme": inspection.programme_code,
+                "status": str(inspection.status),
+                "fieldwork_start": inspection.fieldwork_start.isoformat(),
+                "fieldwork_end": inspection.fieldwork_end.isoformat()
+                if inspection.fieldwork_end
+                else None,
+            },
+            "establishment": _named(Establishment, session, inspection.establishment_code),
+            "trust": _named(Trust, session, inspection.trust_code),
+            "cases": scores.cases,
+            "cases_approved": scores.cases_approved,
+            "generated_at": utcnow().isoformat(),
+            "themes": themes,
+            "strengths": [_highlight(code, q) for code, q in strengths],
+            "improvements": [_highlight(code, q) for code, q in improvements],
+            "recommendations": list(inspection.recommendations),
+            "good_practice": list(inspection.good_practice),
+            "judgements": judgements_for(session, inspection),
+            **beside_the_figures(session, inspection),
+        }
+    )
 
 
 def beside_the_figures(session: Session, inspection: Inspection) -> dict[str, Any]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic_core import to_jsonable_python
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
@@ -15,9 +13,24 @@ from app.auth.permissions import Principal, Role
 from app.config import get_settings
 from app.errors import Conflict, NotFound
 from app.models import Case, Establishment, FindingsLetter, Inspection, Programme, Trust, utcnow
+from app.models.documents import (
+    ChoiceLabel,
+    Distribution,
+    InspectionDates,
+    LetterContent,
+    LetterFigures,
+    LetterJudgement,
+    LetterQuestion,
+    LetterRecord,
+    LetterTheme,
+    Named,
+    Signatory,
+    ThemeMean,
+)
 from app.models.inspection import InspectionStatus
 from app.models.letter import LetterStatus
 from app.models.page import Page
+from app.models.scores import QuestionScore, SampleScores
 from app.rules.statistics import mean
 from app.rules.thresholds import is_improvement, is_strength
 from app.services.audit import service as audit
@@ -44,21 +57,29 @@ def eligible_trusts(session: Session, inspection: Inspection) -> dict[str, int]:
     return dict(sorted(rows))
 
 
-def _figures(question: Mapping[str, Any]) -> dict[str, Any]:
+def _figures(question: QuestionScore) -> LetterFigures:
+    return LetterFigures(yes=question.yes, relevant=question.relevant, percent=question.percent)
+
+
+def _case_questions(
+    scores: SampleScores, subjects: set[str]
+) -> dict[str, tuple[str, QuestionScore]]:
+    """Each case question's figures by code, with the instrument it belongs to."""
     return {
-        "yes": question["yes"],
-        "relevant": question["relevant"],
-        "percent": question["percent"],
+        question.code: (instrument.code, question)
+        for instrument in scores.instruments
+        if instrument.code in subjects
+        for question in instrument.questions
     }
 
 
-def _case_questions(scores: Mapping[str, Any], subjects: set[str]) -> dict[str, Mapping[str, Any]]:
-    return {
-        question["code"]: {**question, "instrument": instrument["code"]}
-        for instrument in scores["instruments"]
-        if instrument["code"] in subjects
-        for question in instrument["questions"]
-    }
+def sample_areas(session: Session, inspection: Inspection) -> int:
+    """How many probation areas the inspection's sampled cases belong to."""
+    return session.exec(
+        select(func.count(func.distinct(Case.home_trust))).where(
+            Case.inspection_id == inspection.id
+        )
+    ).one()
 
 
 def letter_content(
@@ -66,37 +87,49 @@ def letter_content(
     inspection: Inspection,
     trust: Trust,
     case_count: int,
-    sample: Mapping[str, Any],
-) -> dict[str, Any]:
+    sample: SampleScores,
+) -> LetterContent:
     """Everything a letter says, frozen into the row so a published letter never changes."""
     index = framework_index(session, inspection)
     case_instruments = {
         instrument.code for instrument in index.document.instruments if instrument.subject == "case"
     }
-    own_scores = score_inspection(session, inspection, trust=trust.code).model_dump()
-    own = _case_questions(own_scores, case_instruments)
+    choices = {
+        question.code: [ChoiceLabel(value=c.value, label=c.label) for c in question.choices]
+        for instrument in index.document.instruments
+        for question in instrument.questions
+        if question.choices
+    }
+    own = _case_questions(score_inspection(session, inspection, trust=trust.code), case_instruments)
     whole = _case_questions(sample, case_instruments)
     questions = [
-        {
-            "code": code,
-            "instrument": question["instrument"],
-            "theme": question["theme"],
-            "text": question["text"],
-            "trust": _figures(question),
-            "sample": _figures(whole[code]),
-        }
-        for code, question in own.items()
+        LetterQuestion(
+            code=code,
+            instrument=instrument,
+            theme=question.theme,
+            text=question.text,
+            trust=_figures(question),
+            sample=_figures(whole[code][1]),
+            choices=choices.get(code),
+            distribution=Distribution(
+                trust=question.distribution or {},
+                sample=whole[code][1].distribution or {},
+            )
+            if code in choices
+            else None,
+        )
+        for code, (instrument, question) in own.items()
     ]
-    by_theme: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_theme: dict[str | None, list[LetterQuestion]] = defaultdict(list)
     for question in questions:
-        by_theme[question["theme"]].append(question)
+        by_theme[question.theme].append(question)
     themes = [
-        {
-            "code": theme.code,
-            "title": theme.title,
-            "trust": {"mean": mean(q["trust"]["percent"] for q in by_theme[theme.code])},
-            "sample": {"mean": mean(q["sample"]["percent"] for q in by_theme[theme.code])},
-        }
+        LetterTheme(
+            code=theme.code,
+            title=theme.title,
+            trust=ThemeMean(mean=mean(q.trust.percent for q in by_theme[theme.code])),
+            sample=ThemeMean(mean=mean(q.sample.percent for q in by_theme[theme.code])),
+        )
         for theme in index.document.themes
         if by_theme.get(theme.code)
     ]
@@ -106,37 +139,30 @@ def letter_content(
         else None
     )
     settings = get_settings()
-    return {
-        "inspection_dates": {
-            "fieldwork_start": inspection.fieldwork_start,
-            "fieldwork_end": inspection.fieldwork_end,
-        },
-        "programme": inspection.programme_code,
-        "trust": {"code": trust.code, "name": trust.name},
-        "establishment": {"code": establishment.code, "name": establishment.name}
+    return LetterContent(
+        inspection_dates=InspectionDates(
+            fieldwork_start=inspection.fieldwork_start, fieldwork_end=inspection.fieldwork_end
+        ),
+        programme=inspection.programme_code,
+        trust=Named(code=trust.code, name=trust.name),
+        establishment=Named(code=establishment.code, name=establishment.name)
         if establishment
         else None,
-        "case_count": case_count,
-        "sample_case_count": sample["cases"],
-        "questions": questions,
-        "themes": themes,
-        "strengths": [
-            q["code"]
-            for q in questions
-            if is_strength(q["trust"]["percent"], q["trust"]["relevant"])
+        case_count=case_count,
+        sample_case_count=sample.cases,
+        sample_areas=sample_areas(session, inspection),
+        questions=questions,
+        themes=themes,
+        strengths=[q.code for q in questions if is_strength(q.trust.percent, q.trust.relevant)],
+        improvements=[
+            q.code for q in questions if is_improvement(q.trust.percent, q.trust.relevant)
         ],
-        "improvements": [
-            q["code"]
-            for q in questions
-            if is_improvement(q["trust"]["percent"], q["trust"]["relevant"])
-        ],
-        "recommendations": list(inspection.recommendations),
-        "judgements": judgements_for(session, inspection),
-        "signatory": {
-            "name": settings.letter_signatory_name,
-            "title": settings.letter_signatory_title,
-        },
-    }
+        recommendations=list(inspection.recommendations),
+        judgements=[LetterJudgement.model_validate(j) for j in judgements_for(session, inspection)],
+        signatory=Signatory(
+            name=settings.letter_signatory_name, title=settings.letter_signatory_title
+        ),
+    )
 
 
 def generate(
@@ -155,7 +181,7 @@ def generate(
     for draft in (letter for letter in existing if letter.status == LetterStatus.draft):
         session.delete(draft)
     session.flush()
-    sample = score_inspection(session, inspection).model_dump()
+    sample = score_inspection(session, inspection)
     letters = []
     for code, count in eligible.items():
         trust = session.get(Trust, code)
@@ -189,9 +215,15 @@ def generate(
     return letters
 
 
-def as_json(content: dict[str, Any]) -> dict[str, Any]:
-    """Content as plain JSON values (dates as ISO strings), as the JSON column stores it."""
-    return to_jsonable_python(content)
+def as_json(content: LetterContent) -> dict[str, Any]:
+    """Content as plain JSON values (dates as ISO strings), as the JSON column stores it.
+    Choice fields stay away from yes/no questions, so their JSON is as it always was."""
+    stored = content.model_dump(mode="json")
+    for question in stored["questions"]:
+        for key in ("choices", "distribution"):
+            if question[key] is None:
+                del question[key]
+    return stored
 
 
 def publish(session: Session, principal: Principal, letter: FindingsLetter) -> FindingsLetter:
@@ -239,6 +271,12 @@ def get_visible(session: Session, principal: Principal, letter_id: str) -> Findi
     ):
         raise NotFound("no such findings letter")
     return letter
+
+
+def record(letter: FindingsLetter) -> LetterRecord:
+    """The letter's content and state, typed: what its document is written from."""
+    read = to_read(letter)
+    return LetterRecord.model_validate(read)
 
 
 def to_read(letter: FindingsLetter) -> dict[str, Any]:
