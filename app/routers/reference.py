@@ -32,7 +32,11 @@ from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["reference data"])
-CodePath = Annotated[str, Path(max_length=64, description="The code; it never changes")]
+EstablishmentCode = Annotated[
+    str, Path(max_length=64, description="The establishment's code; it never changes")
+]
+AreaCode = Annotated[str, Path(max_length=64, description="The area's code; it never changes")]
+RegionCode = Annotated[str, Path(max_length=64, description="The region's code; it never changes")]
 
 
 def _listing(request: Request, items: Sequence[BaseModel], page: Pagination) -> Response:
@@ -63,13 +67,15 @@ def establishments(
 
 
 @router.get(
-    "/establishments/{code}", operation_id="get_establishment", response_model=EstablishmentRead
+    "/establishments/{establishment_code}",
+    operation_id="get_establishment",
+    response_model=EstablishmentRead,
 )
 def get_establishment(
-    code: CodePath, request: Request, session: SessionDep, _: ReadReference
+    establishment_code: EstablishmentCode, request: Request, session: SessionDep, _: ReadReference
 ) -> Response:
     """One establishment."""
-    row = reference.get_establishment(session, code)
+    row = reference.get_establishment(session, establishment_code)
     return json_with_etag(request, reference.establishment_read(row))
 
 
@@ -98,20 +104,20 @@ def create_establishment(
 
 
 @router.patch(
-    "/establishments/{code}",
+    "/establishments/{establishment_code}",
     operation_id="update_establishment",
     response_model=EstablishmentRead,
     responses=problem_responses(409, 412),
 )
 def update_establishment(
-    code: CodePath,
+    establishment_code: EstablishmentCode,
     payload: EstablishmentUpdate,
     request: Request,
     session: SessionDep,
     principal: WriteReference,
 ) -> Response:
     """Change name, NOMIS code, type, region or closed_on (admin; honours If-Match)."""
-    row = reference.get_establishment(session, code)
+    row = reference.get_establishment(session, establishment_code)
     require_match(request, reference.establishment_read(row))
     reference.update_establishment(session, principal, row, payload)
     return json_with_etag(request, reference.establishment_read(row))
@@ -134,10 +140,12 @@ def trusts(
     return _listing(request, [reference.trust_read(r) for r in rows], page)
 
 
-@router.get("/trusts/{code}", operation_id="get_trust", response_model=TrustRead)
-def get_trust(code: CodePath, request: Request, session: SessionDep, _: ReadReference) -> Response:
+@router.get("/trusts/{trust_code}", operation_id="get_trust", response_model=TrustRead)
+def get_trust(
+    trust_code: AreaCode, request: Request, session: SessionDep, _: ReadReference
+) -> Response:
     """One probation area."""
-    return json_with_etag(request, reference.trust_read(reference.get_trust(session, code)))
+    return json_with_etag(request, reference.trust_read(reference.get_trust(session, trust_code)))
 
 
 @router.post(
@@ -163,20 +171,20 @@ def create_trust(
 
 
 @router.patch(
-    "/trusts/{code}",
+    "/trusts/{trust_code}",
     operation_id="update_trust",
     response_model=TrustRead,
     responses=problem_responses(412),
 )
 def update_trust(
-    code: CodePath,
+    trust_code: AreaCode,
     payload: TrustUpdate,
     request: Request,
     session: SessionDep,
     principal: WriteReference,
 ) -> Response:
     """Change name, region, kind or validity (admin; honours If-Match)."""
-    row = reference.get_trust(session, code)
+    row = reference.get_trust(session, trust_code)
     require_match(request, reference.trust_read(row))
     reference.update_trust(session, principal, row, payload)
     return json_with_etag(request, reference.trust_read(row))
@@ -192,10 +200,14 @@ def regions(request: Request, session: SessionDep, _: ReadReference, page: PageD
     return _listing(request, [reference.region_read(r) for r in rows], page)
 
 
-@router.get("/regions/{code}", operation_id="get_region", response_model=RegionRead)
-def get_region(code: CodePath, request: Request, session: SessionDep, _: ReadReference) -> Response:
+@router.get("/regions/{region_code}", operation_id="get_region", response_model=RegionRead)
+def get_region(
+    region_code: RegionCode, request: Request, session: SessionDep, _: ReadReference
+) -> Response:
     """One NOMS region."""
-    return json_with_etag(request, reference.region_read(reference.get_region(session, code)))
+    return json_with_etag(
+        request, reference.region_read(reference.get_region(session, region_code))
+    )
 
 
 @router.post(
@@ -221,20 +233,20 @@ def create_region(
 
 
 @router.patch(
-    "/regions/{code}",
+    "/regions/{region_code}",
     operation_id="update_region",
     response_model=RegionRead,
     responses=problem_responses(412),
 )
 def update_region(
-    code: CodePath,
+    region_code: RegionCode,
     payload: RegionUpdate,
     request: Request,
     session: SessionDep,
     principal: WriteReference,
 ) -> Response:
     """Rename a NOMS region (admin; honours If-Match)."""
-    row = reference.get_region(session, code)
+    row = reference.get_region(session, region_code)
     require_match(request, reference.region_read(row))
     reference.update_region(session, principal, row, payload)
     return json_with_etag(request, reference.region_read(row))
