@@ -316,3 +316,42 @@ def test_writes_are_checked(client, auth):
     assert backwards.status_code == 422
     bad_type = client.patch(f"{API}/establishments/durham", headers=admin, json={"type": "castle"})
     assert bad_type.status_code == 422
+
+
+# ---- letters go to any kind of area ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("programme", "framework", "start", "area", "title"),
+    [
+        ("omi-1", "probation-case-assessment-2019", "2007-03-05", "noms-london", "London Probation Area"),
+        ("omic-thematic", "omic-thematic-2021", "2022-03-07", "region-london", "Probation Service, London region"),
+    ],
+)  # fmt: skip
+def test_a_letter_goes_to_an_area_of_any_era(
+    client, auth, session, programme, framework, start, area, title
+):
+    writer = role_headers(auth, "admin")
+    subject = {"trust": area} if programme == "omi-1" else {"establishment": "pentonville"}
+    planned = client.post(
+        f"{API}/inspections",
+        headers=writer,
+        json={"programme": programme, "framework": framework, "fieldwork_start": start, **subject},
+    )
+    assert planned.status_code == 201, planned.text
+    inspection = planned.json()["id"]
+    moved = client.post(
+        f"{API}/inspections/{inspection}/transitions", headers=writer, json={"to": "fieldwork"}
+    )
+    assert moved.status_code == 200, moved.text
+    for number in range(10):
+        made = client.post(
+            f"{API}/inspections/{inspection}/cases", headers=writer, json=case(f"L{number}", area)
+        )
+        assert made.status_code == 201, made.text
+    drafted = client.post(f"{API}/inspections/{inspection}/findings-letters", headers=writer)
+    assert drafted.status_code in (200, 201), drafted.text
+    letters = listing(client, auth, f"findings-letters?inspection={inspection}", "admin")
+    assert [letter["trust"]["code"] for letter in letters] == [area]
+    html = client.get(f"{API}/findings-letters/{letters[0]['id']}?format=html", headers=writer)
+    assert html.status_code == 200 and title in html.text

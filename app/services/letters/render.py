@@ -95,10 +95,21 @@ def _highlights(codes: list[str], questions: dict[str, dict[str, Any]]) -> list[
     return items
 
 
+def area_title(area: dict[str, Any]) -> tuple[str, str]:
+    """The letter's name for its area and whom it is addressed to, by the area's era (SPEC 12).
+    Letters frozen before areas had a kind are to trusts."""
+    name, kind = area["name"], area.get("kind", "trust")
+    if kind == "noms_area":
+        return f"{name} Probation Area", "The Chief Officer"
+    if kind == "region":
+        return f"Probation Service, {name} region", "The Regional Probation Director"
+    title = name if name.lower().endswith("probation trust") else f"{name} Probation Trust"
+    return title, "The Chief Executive"
+
+
 def letter_view(letter: dict[str, Any]) -> dict[str, Any]:
     """The letter's wording and formatted figures, shared by the HTML and PDF renderings."""
-    trust = letter["trust"]["name"]
-    trust_title = trust if trust.lower().endswith("probation trust") else f"{trust} Probation Trust"
+    trust_title, addressee = area_title(letter["trust"])
     establishment = (letter.get("establishment") or {}).get("name")
     place = establishment or trust_title
     dates = letter.get("inspection_dates") or {}
@@ -153,7 +164,7 @@ def letter_view(letter: dict[str, Any]) -> dict[str, Any]:
         "date": format_date(
             letter.get("letter_date") or letter.get("published_at") or letter.get("updated_at")
         ),
-        "addressee": ["The Chief Executive", trust_title],
+        "addressee": [addressee, trust_title],
         "subject": f"Joint inspection of offender management: {place}, fieldwork {period}",
         "paragraphs": paragraphs,
         "themes": list(themes.values()),

@@ -111,7 +111,7 @@ def letter_content(
             "fieldwork_end": inspection.fieldwork_end,
         },
         "programme": inspection.programme_code,
-        "trust": {"code": trust.code, "name": trust.name},
+        "trust": {"code": trust.code, "name": trust.name, "kind": str(trust.kind)},
         "establishment": {"code": establishment.code, "name": establishment.name}
         if establishment
         else None,
