@@ -116,7 +116,7 @@ def update_establishment(
     session: SessionDep,
     principal: WriteReference,
 ) -> Response:
-    """Change name, NOMIS code, type, region or closed_on (admin; honours If-Match)."""
+    """Change name, type, region, closed_on or a missing NOMIS code (admin; honours If-Match)."""
     row = reference.get_establishment(session, establishment_code)
     require_match(request, reference.establishment_read(row))
     reference.update_establishment(session, principal, row, payload)

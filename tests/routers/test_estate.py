@@ -314,6 +314,11 @@ def test_writes_are_checked(client, auth):
         f"{API}/trusts/cumbria", headers=admin, json={"valid_to": "2009-01-01"}
     )
     assert backwards.status_code == 422
+    renumbered = client.patch(
+        f"{API}/establishments/durham", headers=admin, json={"nomis_code": "DMX"}
+    )
+    assert renumbered.status_code == 422
+    assert renumbered.json()["errors"][0]["code"] == "immutable"
     bad_type = client.patch(f"{API}/establishments/durham", headers=admin, json={"type": "castle"})
     assert bad_type.status_code == 422
 

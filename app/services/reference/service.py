@@ -189,7 +189,18 @@ def update_establishment(
             "an establishment needs a name",
             errors=[field_error(["body", "name"], "required", "name may not be null")],
         )
-    if "nomis_code" in changes:
+    if "nomis_code" in changes and changes["nomis_code"] != row.nomis_code:
+        if row.nomis_code is not None:
+            raise ValidationFailed(
+                "codes never change",
+                errors=[
+                    field_error(
+                        ["body", "nomis_code"],
+                        "immutable",
+                        f"{row.code} has NOMIS code {row.nomis_code}; codes never change",
+                    )
+                ],
+            )
         _nomis_free(session, changes["nomis_code"], row.code)
     return _apply(session, principal, row, changes, "establishment")
 
