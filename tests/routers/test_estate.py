@@ -230,6 +230,22 @@ def test_an_import_row_with_an_area_of_another_era_is_refused(client, auth, sess
     assert faults_of(response) == [(2, "home_trust", "wrong_era")]
 
 
+def test_a_population_with_an_area_of_another_era_is_not_sampled(client, auth, session):
+    inspection = make_inspection(session)  # 2011: the trusts' era
+    session.commit()
+    people = [
+        {**case(f"P{number}", "durham-tees-valley"), "age_at_sentence": 30} for number in range(3)
+    ]
+    people.append(case("P9", "region-north-east"))
+    response = client.post(
+        f"{API}/inspections/{inspection.id}/sample", headers=auth("admin"), json=people
+    )
+    assert response.status_code == 422
+    assert [(e["row"], e["column"], e["code"]) for e in response.json()["errors"]] == [
+        (4, "home_trust", "wrong_era")
+    ]
+
+
 # ---- admin writes, per role -------------------------------------------------------------
 
 
