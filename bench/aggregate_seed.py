@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import db
 from app.models import Establishment, Inspection
@@ -44,7 +44,17 @@ def seed(cases: int, per_inspection: int, framework_code: str, csv_path: Path) -
         framework = frameworks.latest(session, framework_code)
         assert framework is not None, framework_code
         index = frameworks.index_of(framework)
-        prisons = list(session.exec(select(Establishment.code).order_by(Establishment.code)))
+        # Fieldwork runs from September 2009 for about four years: prisons open throughout.
+        prisons = list(
+            session.exec(
+                select(Establishment.code)
+                .where(
+                    col(Establishment.closed_on).is_(None)
+                    | (col(Establishment.closed_on) >= date(2013, 8, 1))
+                )
+                .order_by(Establishment.code)
+            )
+        )
         count = max(1, -(-cases // per_inspection))
         inspections = [_inspection(number, framework.id, prisons) for number in range(count)]
         session.add_all(inspections)

@@ -64,6 +64,11 @@ class Named(BaseModel):
     name: str
 
 
+class NamedArea(Named):
+    # Letters frozen before areas had an era are to trusts.
+    kind: str = Field(default="trust", description="noms_area, trust or region (SPEC 12)")
+
+
 class InspectionDates(BaseModel):
     fieldwork_start: date | None = None
     fieldwork_end: date | None = None
@@ -88,7 +93,7 @@ class LetterContent(BaseModel):
 
     inspection_dates: InspectionDates = Field(default_factory=InspectionDates)
     programme: str | None = None
-    trust: Named
+    trust: NamedArea
     establishment: Named | None = None
     case_count: int = 0
     sample_case_count: int | None = None

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from app.models.case import CASE_ATTRIBUTES, CASE_DATE_FIELDS, OsGrade, Rosh, SentenceType, Sex
 from app.models.framework import AnswerKind, AppliesIf, Question, Subject
+from app.rules.areas import AreaBook
 from app.rules.framework_index import FrameworkIndex
 from app.rules.scope import scope_reasons
 
@@ -182,7 +184,9 @@ def parse_attributes(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[Fault
     return values, faults
 
 
-def attribute_faults(attributes: Mapping[str, Any], trusts: set[str]) -> list[Fault]:
+def attribute_faults(
+    attributes: Mapping[str, Any], trusts: AbstractSet[str] | AreaBook
+) -> list[Fault]:
     """Rules across attributes, checked on the complete (merged) case."""
     faults = [
         Fault(name, "required", f"{name} is required")
@@ -201,6 +205,10 @@ def attribute_faults(attributes: Mapping[str, Any], trusts: set[str]) -> list[Fa
     trust = attributes.get("home_trust")
     if trust is not None and trust not in trusts:
         faults.append(Fault("home_trust", "unknown_trust", f"unknown trust {trust!r}"))
+    elif isinstance(trust, str) and isinstance(trusts, AreaBook):
+        problem = trusts.era_problem(trust)
+        if problem is not None:
+            faults.append(Fault("home_trust", "wrong_era", problem))
     if (
         attributes.get("sentence_type") == "determinate"
         and attributes.get("sentence_months") is None
@@ -322,7 +330,7 @@ def _describe(condition: AppliesIf) -> str:
 def check_case(
     raw: Mapping[str, Any],
     index: FrameworkIndex,
-    trusts: set[str],
+    trusts: AbstractSet[str] | AreaBook,
     existing: Mapping[str, Any] | None = None,
     existing_answers: Mapping[str, str] | None = None,
 ) -> CheckedCase:

@@ -60,6 +60,14 @@ def om_allocation_days(
     return SIXTEEN_WEEKS_DAYS if sentence_type in INDETERMINATE else None
 
 
+def _om_allocated(allocated: date | None, sentence_date: date | None, days: int | None) -> str:
+    if days is None and allocated is not None and sentence_date is not None:
+        # The deadline is unknown (no release date), but an allocation within the stricter
+        # one (8 weeks) meets either; later than that it stays unknown, never a fail.
+        return PASS if (allocated - sentence_date).days <= EIGHT_WEEKS_DAYS else UNKNOWN
+    return _within(allocated, sentence_date, days)
+
+
 def _roh_reviewed(review: date | None, fieldwork_start: date) -> str:
     if review is None:
         return UNKNOWN
@@ -85,7 +93,7 @@ def national_standards(
     return {
         "os_allocated_2_days": _within(os_allocated_date, reception_date, 2),
         "first_contact_10_days": _within(first_contact_date, sentence_date, 10),
-        "om_allocated_in_time": _within(om_allocated_date, sentence_date, om_days),
+        "om_allocated_in_time": _om_allocated(om_allocated_date, sentence_date, om_days),
         "sentence_plan_16_weeks": _within(sentence_plan_date, sentence_date, SIXTEEN_WEEKS_DAYS),
         "roh_reviewed_4_months": _roh_reviewed(last_roh_review_date, fieldwork_start),
     }

@@ -79,7 +79,8 @@ def test_db_upgrade_migrates_and_loads_reference_data_once(cli_db, capsys):
     code, out, _ = run(["db", "upgrade"], capsys)
     assert code == 0
     first = json.loads(out.split(":", 1)[1])
-    assert first["programmes"] == 4 and first["frameworks"] == 3 and first["trusts"] == 35
+    assert first["programmes"] == 4 and first["frameworks"] == 3 and first["trusts"] == 42 + 35 + 12
+    assert first["establishments"] > 100
     code, out, _ = run(["db", "upgrade"], capsys)
     assert code == 0
     assert set(json.loads(out.split(":", 1)[1]).values()) == {0}

@@ -49,7 +49,7 @@ def community_case(number: int, trust: str) -> dict:
     }
 
 
-def plan_community_inspection(client, writer, trust: str, start: str = "2010-03-01") -> dict:
+def plan_community_inspection(client, writer, trust: str, start: str = "2010-05-04") -> dict:
     created = client.post(
         "/api/v1/inspections",
         headers=writer,
@@ -113,7 +113,7 @@ def test_a_community_inspection_end_to_end(client, session, auth, writer):
         headers=writer,
         json={
             "source": "interview",
-            "observed_on": "2010-03-02",
+            "observed_on": "2010-05-05",
             "criteria": ["2.4"],
             "text": "Offender managers said reviews slip when caseloads rise.",
         },

@@ -37,7 +37,7 @@ PRISON_BODY = {
     "fieldwork_start": "2011-09-12",
     "fieldwork_end": "2011-09-16",
 }
-COMMUNITY_BODY = {"programme": "omi-2", "trust": "cumbria", "fieldwork_start": "2010-03-01"}
+COMMUNITY_BODY = {"programme": "omi-2", "trust": "cumbria", "fieldwork_start": "2010-05-04"}
 STATUSES = list(InspectionStatus)
 LEGAL = [(old, new) for old, moves in TRANSITIONS.items() for new in moves]
 ILLEGAL = [pair for pair in product(STATUSES, STATUSES) if pair not in LEGAL]

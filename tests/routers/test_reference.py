@@ -18,7 +18,7 @@ UNCHANGED = {"regions": 0, "trusts": 0, "establishments": 0, "programmes": 0, "f
 
 
 def items(client, auth, name: str, role: str = "analyst") -> list[dict]:
-    response = client.get(f"{API}/{name}", headers=role_headers(auth, role))
+    response = client.get(f"{API}/{name}?limit=500", headers=role_headers(auth, role))
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["total"] == len(body["items"])
@@ -38,35 +38,40 @@ def test_the_four_programmes_with_their_dates_and_letter_threshold(client, auth)
     assert programmes["pomi"]["default_framework"] == "omi-custody-2011"
 
 
-def test_establishments_are_the_shipped_prisons_with_type_and_region(client, auth):
-    shipped = read_reference("establishments-2011.yaml")["establishments"]
-    listed = items(client, auth, "establishments")
-    assert listed == sorted(
-        ({key: e[key] for key in ("code", "name", "type", "region")} for e in shipped),
-        key=lambda e: e["code"],
-    )
-    durham = next(item for item in listed if item["code"] == "durham")
-    assert durham == {
+def test_the_eleven_of_the_report_keep_their_codes_among_the_whole_estate(client, auth):
+    eleven = read_reference("establishments-2011.yaml")["establishments"]
+    listed = {item["code"]: item for item in items(client, auth, "establishments")}
+    assert len(listed) > 100
+    for prison in eleven:
+        held = listed[prison["code"]]
+        assert {key: held[key] for key in ("code", "name", "type", "region")} == prison
+    assert listed["durham"] == {
         "code": "durham",
         "name": "HMP Durham",
+        "nomis_code": "DMI",
         "type": "local",
         "region": "north-east",
+        "closed_on": None,
     }
+    assert listed["shrewsbury"]["closed_on"] == "2013-03-31"
 
 
 def test_trusts_and_regions_are_the_shipped_ones(client, auth):
     shipped = read_reference("probation-trusts-2011.yaml")
-    trusts = items(client, auth, "trusts")
+    trusts = [t for t in items(client, auth, "trusts") if t["kind"] == "trust"]
     regions = items(client, auth, "regions")
     assert [t["code"] for t in trusts] == sorted(t["code"] for t in shipped["trusts"])
     assert len(trusts) == 35
     assert regions == sorted(shipped["regions"], key=lambda r: r["code"])
-    assert {t["region"] for t in trusts} <= {r["code"] for r in regions}
+    assert {t["region"] for t in items(client, auth, "trusts")} <= {r["code"] for r in regions}
     durham = next(t for t in trusts if t["code"] == "durham-tees-valley")
     assert durham == {
         "code": "durham-tees-valley",
         "name": "Durham Tees Valley",
         "region": "north-east",
+        "kind": "trust",
+        "valid_from": "2010-04-01",
+        "valid_to": "2021-06-25",
     }
 
 

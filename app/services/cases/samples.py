@@ -47,7 +47,7 @@ def read_population(text: str, population_format: PopulationFormat) -> list[dict
 def _checked_population(
     session: Session, inspection: Inspection, rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    index, trusts = framework_index(session, inspection), trust_codes(session)
+    index, trusts = framework_index(session, inspection), trust_codes(session, inspection)
     faults: list[dict[str, Any]] = []
     people: list[dict[str, Any]] = []
     refs = Counter(str(row.get("case_ref", "")).strip() for row in rows)

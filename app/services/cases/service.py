@@ -11,21 +11,25 @@ from sqlmodel import Session, col, select
 
 from app.auth.permissions import Principal
 from app.errors import NotFound, ValidationFailed, field_error
-from app.models import Answer, Case, Framework, Inspection, Trust, utcnow
+from app.models import Answer, Case, Framework, Inspection, utcnow
 from app.models.case import CASE_ATTRIBUTES, CaseRead
 from app.models.page import Page
 from app.models.review import ReviewStatus
+from app.rules.areas import AreaBook
 from app.rules.case_rules import CheckedCase, Fault, check_case, scope_of
 from app.rules.national_standards import national_standards
 from app.services.audit import service as audit
 from app.services.cases import tally as answer_tally
 from app.services.frameworks import service as frameworks
 from app.services.inspections import service as inspections
+from app.services.reference import service as reference
 from app.services.review import history as review_history
 
 
-def trust_codes(session: Session) -> set[str]:
-    return set(session.exec(select(Trust.code)).all())
+def trust_codes(session: Session, inspection: Inspection | None = None) -> AreaBook:
+    """The probation areas a case may name: all known ones, each judged on the
+    inspection's fieldwork start when an inspection is given (SPEC 12)."""
+    return reference.area_book(session, inspection.fieldwork_start if inspection else None)
 
 
 def framework_index(session: Session, inspection: Inspection) -> frameworks.FrameworkIndex:
@@ -159,7 +163,9 @@ def create(
 ) -> CaseRead:
     answer_tally.lock_for_case_writes(session, inspection)
     inspections.ensure_writable(inspection)
-    checked = check_case(raw, framework_index(session, inspection), trust_codes(session))
+    checked = check_case(
+        raw, framework_index(session, inspection), trust_codes(session, inspection)
+    )
     _checked_or_raise(session, raw, checked, inspection, None)
     case = Case(inspection_id=inspection.id, in_scope=checked.in_scope, **checked.attributes)
     session.add(case)
@@ -193,7 +199,7 @@ def update(
     checked = check_case(
         raw,
         framework_index(session, inspection),
-        trust_codes(session),
+        trust_codes(session, inspection),
         attributes_of(case),
         current_answers,
     )

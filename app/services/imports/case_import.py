@@ -52,7 +52,7 @@ class CaseImporter:
         self.inspection = inspection
         self.mode = mode
         self.index = framework_index(session, inspection)
-        self.trusts = trust_codes(session)
+        self.trusts = trust_codes(session, inspection)
         self.questions = self.index.question_codes(Subject.case)
         self.position = {code: number for number, code in enumerate(self.questions)}
         self.counts = Counts()

@@ -22,6 +22,7 @@ from app.models.page import Page
 from app.models.reference import ProgrammeKind
 from app.services.audit import service as audit
 from app.services.frameworks import service as frameworks
+from app.services.reference import service as reference
 from app.services.review import history as review_history
 
 LIST_FIELDS = ("team", "recommendations", "good_practice")
@@ -107,6 +108,28 @@ def _dates_fault(start: date, end: date | None) -> list[dict[str, Any]]:
     return []
 
 
+def subject_era_faults(
+    session: Session, establishment: str | None, trust: str | None, start: date
+) -> list[dict[str, Any]]:
+    """An establishment closed before fieldwork starts, or an area of another era (SPEC 12)."""
+    faults = []
+    prison = session.get(Establishment, establishment) if establishment else None
+    if prison is not None and prison.closed_on is not None and start > prison.closed_on:
+        faults.append(
+            field_error(
+                ["body", "establishment"],
+                "closed",
+                f"{prison.name} closed on {prison.closed_on.isoformat()}, before fieldwork "
+                f"starts on {start.isoformat()}",
+            )
+        )
+    if trust is not None:
+        problem = reference.area_book(session, start).era_problem(trust)
+        if problem is not None:
+            faults.append(field_error(["body", "trust"], "wrong_era", problem))
+    return faults
+
+
 def _subject_faults(
     session: Session, programme: Programme, payload: InspectionCreate
 ) -> list[dict[str, Any]]:
@@ -129,6 +152,10 @@ def _subject_faults(
                     f"unknown establishment {payload.establishment!r}",
                 )
             )
+        else:
+            faults += subject_era_faults(
+                session, payload.establishment, None, payload.fieldwork_start
+            )
         if payload.trust is not None:
             faults.append(
                 field_error(
@@ -146,6 +173,8 @@ def _subject_faults(
             faults.append(
                 field_error(["body", "trust"], "unknown", f"unknown trust {payload.trust!r}")
             )
+        else:
+            faults += subject_era_faults(session, None, payload.trust, payload.fieldwork_start)
         if payload.establishment is not None:
             faults.append(
                 field_error(
@@ -225,6 +254,10 @@ def update(
     start = changes.get("fieldwork_start", inspection.fieldwork_start)
     end = changes.get("fieldwork_end", inspection.fieldwork_end)
     faults = _dates_fault(start, end)
+    if "fieldwork_start" in changes:
+        faults += subject_era_faults(
+            session, inspection.establishment_code, inspection.trust_code, start
+        )
     if faults:
         raise ValidationFailed("the update is not valid", errors=faults)
     before = {name: getattr(inspection, name) for name in changes}

@@ -18,6 +18,7 @@ from app.models.documents import (
     LetterFigures,
     LetterQuestion,
     LetterRecord,
+    NamedArea,
     Section,
     Table,
 )
@@ -40,8 +41,15 @@ from app.services.documents.wording import (
 LOW_BASE_MARK = " *"
 
 
-def trust_title(name: str) -> str:
-    return name if name.lower().endswith("probation trust") else f"{name} Probation Trust"
+def area_title(area: NamedArea) -> tuple[str, str]:
+    """The letter's name for its area and whom it is addressed to, by the area's era (SPEC 12)."""
+    if area.kind == "noms_area":
+        return f"{area.name} Probation Area", "Chief Officer"
+    if area.kind == "region":
+        return f"Probation Service, {area.name} region", "Regional Probation Director"
+    name = area.name
+    title = name if name.lower().endswith("probation trust") else f"{name} Probation Trust"
+    return title, "Chief Executive"
 
 
 def covers_whole_sample(record: LetterRecord) -> bool:
@@ -181,7 +189,7 @@ def _sources_sentence(questions: list[LetterQuestion]) -> str:
 def letter_document(record: LetterRecord) -> Document:
     """The letter's words and figures, ready for the HTML page and the PDF."""
     whole = covers_whole_sample(record)
-    trust = trust_title(record.trust.name)
+    trust, addressee = area_title(record.trust)
     place = record.establishment.name if record.establishment else trust
     dates = record.inspection_dates
     period = fieldwork_period(dates.fieldwork_start, dates.fieldwork_end)
@@ -290,8 +298,8 @@ def letter_document(record: LetterRecord) -> Document:
         if marker
         else None,
         date=format_date(day),
-        addressee=["The Chief Executive", trust],
-        salutation="Dear Chief Executive,",
+        addressee=[f"The {addressee}", trust],
+        salutation=f"Dear {addressee},",
         introduction=introduction,
         sections=sections,
         closing="Yours sincerely,",

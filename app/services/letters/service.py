@@ -24,6 +24,7 @@ from app.models.documents import (
     LetterRecord,
     LetterTheme,
     Named,
+    NamedArea,
     Signatory,
     ThemeMean,
 )
@@ -144,7 +145,7 @@ def letter_content(
             fieldwork_start=inspection.fieldwork_start, fieldwork_end=inspection.fieldwork_end
         ),
         programme=inspection.programme_code,
-        trust=Named(code=trust.code, name=trust.name),
+        trust=NamedArea(code=trust.code, name=trust.name, kind=str(trust.kind)),
         establishment=Named(code=establishment.code, name=establishment.name)
         if establishment
         else None,

@@ -9,6 +9,7 @@ import yaml
 from sqlmodel import Session, SQLModel, select
 
 from app.models import Establishment, Programme, Region, Trust
+from app.models.reference import AreaKind
 from app.services.frameworks import service as frameworks
 
 BUILT_IN_FRAMEWORKS = (
@@ -41,33 +42,56 @@ def _upsert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]])
     return changed
 
 
+def area_rows() -> list[dict[str, Any]]:
+    """The probation areas of every era: 42 NOMS areas, 35 trust areas, 12 regions."""
+    trusts = read_reference("probation-trusts-2011.yaml")["trusts"]
+    eras = read_reference("probation-areas.yaml")
+
+    def rows(
+        areas: list[dict[str, Any]], kind: AreaKind, era: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "code": area["code"],
+                "name": area["name"],
+                "region_code": area["region"],
+                "kind": kind,
+                "valid_from": era["valid_from"],
+                "valid_to": era["valid_to"],
+            }
+            for area in areas
+        ]
+
+    return (
+        rows(eras["noms_areas"]["areas"], AreaKind.noms_area, eras["noms_areas"])
+        + rows(trusts, AreaKind.trust, eras["trusts"])
+        + rows(eras["probation_regions"]["areas"], AreaKind.region, eras["probation_regions"])
+    )
+
+
+def establishment_rows() -> list[dict[str, Any]]:
+    """Every prison and young offender institution of England and Wales from 2006 on."""
+    return [
+        {
+            "code": e["code"],
+            "name": e["name"],
+            "nomis_code": e["nomis_code"],
+            "type": e["type"],
+            "region_code": e["region"],
+            "closed_on": e["closed_on"],
+        }
+        for e in read_reference("establishments.yaml")["establishments"]
+    ]
+
+
 def load_reference_data(session: Session) -> dict[str, int]:
-    """Programmes, regions, trusts, establishments and the built-in frameworks."""
-    trusts = read_reference("probation-trusts-2011.yaml")
-    establishments = read_reference("establishments-2011.yaml")["establishments"]
+    """Programmes, regions, probation areas, establishments and the built-in frameworks."""
     counts = {
-        "regions": _upsert(session, Region, trusts["regions"]),
-        "trusts": _upsert(
-            session,
-            Trust,
-            [
-                {"code": t["code"], "name": t["name"], "region_code": t["region"]}
-                for t in trusts["trusts"]
-            ],
+        "regions": _upsert(
+            session, Region, read_reference("probation-trusts-2011.yaml")["regions"]
         ),
-        "establishments": _upsert(
-            session,
-            Establishment,
-            [
-                {
-                    "code": e["code"],
-                    "name": e["name"],
-                    "type": e["type"],
-                    "region_code": e["region"],
-                }
-                for e in establishments
-            ],
-        ),
+        "trusts": _upsert(session, Trust, area_rows()),
+        "establishments": _upsert(session, Establishment, establishment_rows()),
         "programmes": _upsert(session, Programme, read_reference("programmes.yaml")["programmes"]),
         "frameworks": 0,
     }
