@@ -34,6 +34,8 @@ log = logging.getLogger("omi.changes")
 CHANNEL = "omi_changes"
 ACCOUNTS = "accounts"
 LETTERS = "letters"
+# How the listener's connection is named in pg_stat_activity.
+APPLICATION = "omi-change-feed"
 
 
 def inspection_key(inspection_id: str) -> str:
@@ -135,7 +137,9 @@ class Listener:
         delay = 0.5
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as connection:
+                with psycopg.connect(
+                    self.dsn, autocommit=True, connect_timeout=5, application_name=APPLICATION
+                ) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.changes.set_live(True)
                     delay = 0.5
