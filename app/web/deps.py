@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Query, Request
@@ -101,17 +102,21 @@ WritePrisonTests = Annotated[Principal, Depends(require(Resource.prison_tests, A
 WriteRatings = Annotated[Principal, Depends(require(Resource.ratings, Access.write))]
 
 
+@dataclass(frozen=True)
 class Pagination:
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
-        offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
-    ) -> None:
-        self.limit = limit
-        self.offset = offset
+    limit: int
+    offset: int
 
 
-PageDep = Annotated[Pagination, Depends()]
+async def pagination(
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
+) -> Pagination:
+    # async: a plain class as a dependency would cost a worker-thread hop per list read.
+    return Pagination(limit, offset)
+
+
+PageDep = Annotated[Pagination, Depends(pagination)]
 
 
 def inspection_from_path(inspection_id: str, session: SessionDep) -> Inspection:
