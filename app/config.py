@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     letter_signatory_title: str = "HM Chief Inspector of Probation"
 
     db_pool_size: int = Field(default=10, ge=1)
+    # PostgreSQL only: cached reads learn of changes by notification, not a query per read.
+    change_feed: bool = True
     log_level: str = "INFO"
 
     @property

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
@@ -69,12 +70,22 @@ def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    """One transaction per request: commit when the handler returns, roll back when it raises."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+async def get_session() -> AsyncIterator[Session]:
+    """One transaction per request: commit when the handler returns, roll back when it raises.
+
+    Made on the event loop: a session touches the database only when a handler uses it
+    (in a worker thread), so a request answered from a cache takes no thread hop at all.
+    Ending the transaction is database work, so it goes to a worker thread, and only when
+    there is one to end.
+    """
+    session = Session(get_engine(), expire_on_commit=False)
+    try:
+        yield session
+        if session.in_transaction():
+            await to_thread.run_sync(session.commit)
+    except BaseException:
+        if session.in_transaction():
+            await to_thread.run_sync(session.rollback)
+        raise
+    finally:
+        session.close()

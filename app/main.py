@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
-from app.config import get_settings
+from app import changes
+from app.config import Settings, get_settings
 from app.logs import configure_logging
 from app.routers import (
     aggregates,
@@ -73,6 +76,23 @@ def operation_id(route: APIRoute) -> str:
     return route.operation_id or route.name
 
 
+def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Runs the change feed's listener while the app serves (PostgreSQL only)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        listener = changes.listener_for(settings.database_url) if settings.change_feed else None
+        if listener is not None:
+            listener.start()
+        try:
+            yield
+        finally:
+            if listener is not None:
+                listener.stop()
+
+    return lifespan
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -87,6 +107,7 @@ def create_app() -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
+        lifespan=lifespan_for(settings),
     )
     app.state.scores_cache = ScoresCache()
     error_handlers.install(app)

@@ -17,6 +17,9 @@ from sqlalchemy.engine import Engine, make_url
 os.environ["JWT_SECRET"] = secrets.token_urlsafe(48)
 os.environ["OMI_ENV"] = "production"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Tests roll their transactions back, so no change is ever committed for the database to
+# announce: readers check the database instead. tests/test_change_feed.py turns it on.
+os.environ["CHANGE_FEED"] = "false"
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from app.auth.accounts import load_principal
 from app.auth.permissions import Access, Decision, Principal, Resource, decide
+from app.auth.principal_cache import principals
 from app.auth.security import TokenError, decode_token
 from app.config import get_settings
 from app.db import get_session
@@ -31,13 +34,20 @@ def _bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def current_principal(request: Request, session: SessionDep) -> Principal:
+async def current_principal(request: Request, session: SessionDep) -> Principal:
     """The caller named by a valid token whose account still exists and is enabled."""
     try:
         claims = decode_token(_bearer_token(request))
     except TokenError as exc:
         raise Unauthorized("the access token is not valid") from exc
-    principal = load_principal(session, str(claims["sub"]))
+    subject = str(claims["sub"])
+    # async: a kept principal costs no thread hop; reading the account goes to a worker.
+    principal = principals.get(subject)
+    if principal is None:
+        token = principals.token()
+        principal = await run_in_threadpool(load_principal, session, subject)
+        if principal is not None:
+            principals.put(subject, principal, token)
     if principal is None:
         raise Unauthorized("the access token is not valid")
     request.state.principal = principal
@@ -92,17 +102,21 @@ WritePrisonTests = Annotated[Principal, Depends(require(Resource.prison_tests, A
 WriteRatings = Annotated[Principal, Depends(require(Resource.ratings, Access.write))]
 
 
+@dataclass(frozen=True)
 class Pagination:
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
-        offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
-    ) -> None:
-        self.limit = limit
-        self.offset = offset
+    limit: int
+    offset: int
 
 
-PageDep = Annotated[Pagination, Depends()]
+async def pagination(
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
+) -> Pagination:
+    # async: a plain class as a dependency would cost a worker-thread hop per list read.
+    return Pagination(limit, offset)
+
+
+PageDep = Annotated[Pagination, Depends(pagination)]
 
 
 def inspection_from_path(inspection_id: str, session: SessionDep) -> Inspection:

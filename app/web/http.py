@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +11,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.errors import PreconditionFailed
+from app.etag import etag_of
+
+__all__ = [
+    "body_and_etag",
+    "conditional_json",
+    "etag_of",
+    "json_with_etag",
+    "not_modified",
+    "representation_etag",
+    "require_match",
+]
 
 
 def _canonical(payload: Any) -> bytes:
@@ -19,10 +29,6 @@ def _canonical(payload: Any) -> bytes:
         # pydantic's own serialiser writes the same compact JSON in a tenth of the time.
         return payload.model_dump_json(by_alias=True).encode()
     return bytes(JSONResponse(content=jsonable_encoder(payload)).body)
-
-
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def representation_etag(payload: Any) -> str:
@@ -40,6 +46,18 @@ def _matches(header: str | None, etag: str) -> bool:
 def not_modified(request: Request, etag: str) -> bool:
     """Whether If-None-Match says the client already holds this representation."""
     return _matches(request.headers.get("if-none-match"), etag)
+
+
+def body_and_etag(payload: Any) -> tuple[bytes, str]:
+    body = _canonical(payload)
+    return body, etag_of(body)
+
+
+def conditional_json(request: Request, body: bytes, etag: str) -> Response:
+    """A JSON body already rendered, with its ETag; 304 when the client already holds it."""
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(body, headers={"ETag": etag}, media_type="application/json")
 
 
 def json_with_etag(

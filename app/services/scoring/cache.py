@@ -5,6 +5,10 @@ judgements, review moves and rating overrides. Each read first takes their stamp
 write times, which moves on every insert, update or delete of those rows. A document is
 served from memory only when it was rendered under the same stamp, so no writer has to
 know about the cache and every worker process of the service keeps its own safely.
+
+On PostgreSQL the change feed (app/changes.py) also vouches for a kept document: while
+no change under its inspection has been announced since it was stamped, it is served
+without taking the stamp, so a cached read makes no database round trip.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
+from app.changes import Token, feed, inspection_key
 from app.errors import NotFound
+from app.etag import etag_of
 from app.models import (
     Case,
     CaseReview,
@@ -38,6 +44,12 @@ Stamp = tuple[Any, ...]
 class Rendered:
     stamp: Stamp
     body: bytes
+    # The change feed's token taken before the stamp: while it holds, so does the stamp.
+    token: Token | None = None
+    etag: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etag", etag_of(self.body))
 
 
 # (table, column of its latest write) for every table under an inspection that scores read.
@@ -75,6 +87,14 @@ def stamp_of(session: Session, inspection_id: str) -> Stamp | None:
 class ScoresCache:
     """A bounded, thread-safe map of (inspection, filters) to the last rendered document."""
 
+    def kept(self, inspection_id: str, trust: str | None, in_scope: bool | None) -> Rendered | None:
+        """The kept document when the change feed vouches nothing changed: no database work."""
+        with self._lock:
+            rendered = self._documents.get((inspection_id, trust, in_scope))
+        if rendered is None or not feed.fresh(inspection_key(inspection_id), rendered.token):
+            return None
+        return rendered
+
     def document(
         self,
         session: Session,
@@ -82,20 +102,22 @@ class ScoresCache:
         trust: str | None,
         in_scope: bool | None,
         render: Callable[[], bytes],
-    ) -> bytes:
+    ) -> Rendered:
         """The kept document if nothing changed since it was rendered, else a new one."""
         key = (inspection_id, trust, in_scope)
-        # The stamp is taken before the document: a write landing between the two leaves
-        # a newer document under an older stamp, which the next read recomputes, never
-        # the reverse.
+        # The token, then the stamp, then the document: a write landing between them leaves
+        # a newer document under an older token and stamp, which the next read recomputes,
+        # never the reverse.
+        token = feed.token(inspection_key(inspection_id))
         stamp = stamp_of(session, inspection_id)
         if stamp is None:
             raise NotFound("no such inspection")
         rendered = self.get(key, stamp)
-        if rendered is None:
-            rendered = Rendered(stamp, render())
-            self.put(key, rendered)
-        return rendered.body
+        rendered = Rendered(stamp, render(), token) if rendered is None else rendered
+        if rendered.token != token:
+            rendered = replace(rendered, token=token)
+        self.put(key, rendered)
+        return rendered
 
     def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
         self.entries = entries

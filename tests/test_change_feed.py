@@ -1,0 +1,244 @@
+"""The change feed on PostgreSQL: cached reads with no round trip, and never stale for long.
+
+These tests commit for real, in a database of their own, with two engines: the app's,
+and `elsewhere`, which stands for another process of the service writing to the same
+database. The rest of the suite runs with the feed off, where readers check the
+database on every read.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from app import changes, config, db
+from app.auth.permissions import Principal, Role
+from app.auth.security import issue_token
+from app.migrate import upgrade
+from app.models import FindingsLetter, Inspection, UserAccount
+from app.services.letters import service as letters
+from app.services.reference.loader import load_reference_data
+from tests.builders import approve_all, make_case, make_inspection
+from tests.conftest import _create_pg_database, backend
+
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(backend() != "postgresql", reason="notifications need PostgreSQL"),
+]
+ACTOR = Principal(id="feed-test", kind="system", name="feed-test", roles=frozenset({Role.admin}))
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    url, drop = _create_pg_database()
+    upgrade(url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        patch.setenv("CHANGE_FEED", "true")
+        config.get_settings.cache_clear()
+        db.get_engine.cache_clear()
+        try:
+            yield url
+        finally:
+            db.get_engine().dispose()
+            db.get_engine.cache_clear()
+    config.get_settings.cache_clear()
+    drop()
+
+
+@pytest.fixture(scope="module")
+def elsewhere(database: str) -> Iterator[Engine]:
+    engine = db.build_engine(database)
+    with Session(engine) as session:
+        load_reference_data(session)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def client(elsewhere: Engine) -> Iterator[TestClient]:
+    from app.main import create_app
+
+    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+        assert changes.wait_until_live(), "the change feed's listener did not connect"
+        yield test_client
+
+
+class Statements:
+    """Statements the app's engine sends while counting."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_: Any) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def statements(client: TestClient) -> Statements:
+    return Statements(db.get_engine())
+
+
+def account(engine: Engine, role: str, trust: str | None = None) -> tuple[str, dict[str, str]]:
+    with Session(engine) as session:
+        user = UserAccount(
+            username=f"{role}-{uuid.uuid4().hex[:8]}",
+            password_hash="-",
+            roles=[role],
+            trust_code=trust,
+        )
+        session.add(user)
+        session.commit()
+        token, _ = issue_token(f"user:{user.id}", [role], trust)
+        return user.id, {"Authorization": f"Bearer {token}"}
+
+
+def inspection_with_cases(engine: Engine, cases: int) -> str:
+    with Session(engine) as session:
+        # Each test's own inspection: the database is shared by the module's tests.
+        inspection = make_inspection(session, fieldwork_start=date(2011, 9, 12))
+        for number in range(cases):
+            make_case(session, inspection, f"F{number:03d}", {"rmp_sufficient": "yes"})
+        session.commit()
+        return inspection.id
+
+
+def add_case(engine: Engine, inspection_id: str, case_ref: str) -> None:
+    with Session(engine) as session:
+        inspection = session.get(Inspection, inspection_id)
+        assert inspection is not None
+        make_case(session, inspection, case_ref, {"rmp_sufficient": "no"})
+        session.commit()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 3.0) -> bool:
+    """Whether the check comes true within the time: a notification crosses processes."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_kept_scores_document_is_served_with_no_round_trip(client, elsewhere, statements):
+    _, inspector = account(elsewhere, "probation_inspector")
+    path = f"/api/v1/inspections/{inspection_with_cases(elsewhere, 2)}/scores"
+    first = client.get(path, headers=inspector)
+    assert first.status_code == 200 and first.json()["cases"] == 2
+    statements.count = 0
+    again = client.get(path, headers=inspector)
+    conditional = client.get(path, headers={**inspector, "If-None-Match": first.headers["etag"]})
+    assert again.content == first.content and conditional.status_code == 304
+    assert statements.count == 0
+
+
+def test_a_write_elsewhere_reaches_the_next_reads(client, elsewhere):
+    _, inspector = account(elsewhere, "probation_inspector")
+    inspection = inspection_with_cases(elsewhere, 2)
+    path = f"/api/v1/inspections/{inspection}/scores"
+    assert client.get(path, headers=inspector).json()["cases"] == 2
+    add_case(elsewhere, inspection, "F900")
+    assert eventually(lambda: client.get(path, headers=inspector).json()["cases"] == 3)
+
+
+def test_a_write_here_is_read_back_at_once(client, elsewhere):
+    _, inspector = account(elsewhere, "probation_inspector")
+    _, admin = account(elsewhere, "admin")
+    inspection = inspection_with_cases(elsewhere, 2)
+    path = f"/api/v1/inspections/{inspection}/scores"
+    assert client.get(path, headers=inspector).json()["cases"] == 2
+    case = {
+        "case_ref": "F901",
+        "home_trust": "durham-tees-valley",
+        "sex": "male",
+        "age_at_sentence": 30,
+        "sentence_type": "determinate",
+        "sentence_months": 48,
+        "rosh": "high",
+        "mappa_level": 0,
+        "ppo": False,
+        "sentence_date": "2010-06-01",
+        "answers": {},
+    }
+    created = client.post(f"/api/v1/inspections/{inspection}/cases", json=case, headers=admin)
+    assert created.status_code == 201, created.text
+    # No waiting: this process's own commit made what it kept stale.
+    assert client.get(path, headers=inspector).json()["cases"] == 3
+
+
+def test_an_account_disabled_elsewhere_is_refused(client, elsewhere):
+    user_id, inspector = account(elsewhere, "probation_inspector")
+    path = f"/api/v1/inspections/{inspection_with_cases(elsewhere, 1)}/scores"
+    assert client.get(path, headers=inspector).status_code == 200
+    with Session(elsewhere) as session:
+        user = session.get(UserAccount, user_id)
+        assert user is not None
+        user.disabled = True
+        session.add(user)
+        session.commit()
+    assert eventually(lambda: client.get(path, headers=inspector).status_code == 401)
+
+
+def test_a_trust_poll_is_answered_304_with_no_round_trip_until_a_letter_changes(
+    client, elsewhere, statements
+):
+    _, trust = account(elsewhere, "trust", "durham-tees-valley")
+    inspection_id = inspection_with_cases(elsewhere, 10)
+
+    def publish_letters() -> None:
+        with Session(elsewhere) as session:
+            inspection = session.get(Inspection, inspection_id)
+            assert inspection is not None
+            approve_all(session, inspection)
+            for letter in letters.generate(session, ACTOR, inspection):
+                letters.publish(session, ACTOR, letter)
+            session.commit()
+
+    publish_letters()
+    listing = client.get("/api/v1/findings-letters", headers=trust)
+    assert listing.json()["total"] == 1
+    poll = {**trust, "If-None-Match": listing.headers["etag"]}
+    statements.count = 0
+    assert client.get("/api/v1/findings-letters", headers=poll).status_code == 304
+    assert statements.count == 0
+    publish_letters()  # a corrected version supersedes the first
+    assert eventually(
+        lambda: client.get("/api/v1/findings-letters", headers=poll).status_code == 200
+    )
+    with Session(elsewhere) as session:
+        versions = session.exec(select(FindingsLetter.version)).all()
+    assert sorted(versions) == [1, 2]
+
+
+def test_a_listener_that_lost_its_connection_vouches_for_nothing_kept_before(
+    client, elsewhere, statements
+):
+    _, inspector = account(elsewhere, "probation_inspector")
+    path = f"/api/v1/inspections/{inspection_with_cases(elsewhere, 1)}/scores"
+    client.get(path, headers=inspector)
+    kept = changes.feed.token(changes.ACCOUNTS)
+    with elsewhere.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"
+            ),
+            {"name": changes.APPLICATION},
+        )
+        connection.commit()
+    # The listener reconnects; whatever was kept under the old connection is stale.
+    assert eventually(lambda: changes.feed.token(changes.ACCOUNTS) not in (None, kept), 15)
+    statements.count = 0
+    assert client.get(path, headers=inspector).status_code == 200
+    assert statements.count > 0
