@@ -5,7 +5,7 @@ on the tables that cached reads depend on; see app/changes.py. SQLite has no
 notifications: there the migration does nothing and readers check the database.
 
 Revision ID: i18_change_notifications
-Revises: eebbef6cdc6e
+Revises: i13a_estate_area_eras
 Create Date: 2026-12-01 14:30:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "i18_change_notifications"
-down_revision: str | Sequence[str] | None = "eebbef6cdc6e"
+down_revision: str | Sequence[str] | None = "i13a_estate_area_eras"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
