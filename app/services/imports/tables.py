@@ -142,7 +142,7 @@ class XlsxTable:
             except UnreadableFile:
                 raise
             except Exception as exc:  # a damaged or foreign file fails in many ways
-                raise _unreadable(0, "it is not an .xlsx workbook") from exc
+                raise _unreadable(0, "it is damaged, or not an .xlsx workbook") from exc
             if not self._book.worksheets:
                 raise _unreadable(0, "it has no worksheet")
             self._sheet = self._book.worksheets[0]
