@@ -17,6 +17,7 @@ from app.models.case import CASE_ATTRIBUTES
 from tests.builders import make_case, make_inspection
 from tests.conftest import role_headers
 from tests.routers.import_files import GOOD, HEADER, case_row, csv_bytes, post_import
+from tests.routers.test_case_imports import small_limit_client  # noqa: F401 (a fixture)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FRAMEWORKS = "/api/v1/frameworks"
@@ -256,6 +257,7 @@ SHEET = (
             ),
             id="rows-past-the-limit",
         ),
+        pytest.param(with_sheet(SHEET % (b"<x/>" * 200_001)), id="elements-kept-to-the-end"),
     ],
 )
 def test_a_hostile_or_broken_workbook_is_refused_and_writes_nothing(client, auth, session, body):
@@ -374,3 +376,17 @@ def test_the_xlsx_template_is_hidden_from_trusts_and_404_for_unknown_frameworks(
     anonymous = client.get(f"{FRAMEWORKS}/omi-custody-2011/xlsx-template")
     assert trust.status_code == unknown.status_code == 404
     assert anonymous.status_code == 401
+
+
+def test_a_workbook_over_the_upload_limit_is_413(small_limit_client, auth, session):  # noqa: F811
+    inspection = make_inspection(session)
+    admin = auth("admin")
+    session.commit()
+    # Distinct text cells do not compress away: the workbook is well over the 2 KiB limit.
+    body = workbook([HEADER, *(typed(case_row(f"C{n}-{n * 7919}")) for n in range(200))])
+    assert len(body) > 2048
+
+    response = post_import(small_limit_client, inspection, body, admin, content_type=XLSX)
+
+    assert response.status_code == 413
+    assert cases_and_answers(session, inspection.id) == {}

@@ -8,9 +8,11 @@ An .xlsx file is a zip archive, and a hostile one can be small on the wire and e
 once inflated. The archive's directory is checked before anything is inflated: the number
 of parts, each part's inflated size (the zip reader never inflates a part past the size
 the directory declares) and its compression ratio, and the parts read whole (shared
-strings, styles, the workbook) are held to a few megabytes; the worksheet itself is
-streamed row by row (openpyxl read-only mode, with defusedxml's parser, which refuses
-entity declarations). Rows past the sheet's limits are a fault, never a loop.
+strings, styles, the workbook) are held to a few megabytes. Each worksheet then gets one
+pass of a bare expat parser that keeps nothing: no entity declarations, and no more rows
+(or other elements, which the row reader would keep to the sheet's end) than the limits.
+Only then is the worksheet streamed row by row (openpyxl read-only mode, with
+defusedxml's parser). Rows past the sheet's limits are a fault, never a loop.
 """
 
 from __future__ import annotations
@@ -23,18 +25,25 @@ from array import array
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import IO, Any, Protocol
+from xml.parsers import expat
 
 from app.rules.spreadsheet_cells import restored
 from app.services.imports.readers import CsvFile, Format, UnreadableFile, Upload, text_of
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_PARTS = 2000
-MAX_INFLATED_TOTAL = 2 * 1024**3  # every part together, inflated
-MAX_WHOLE_PART = 64 * 1024**2  # a part openpyxl reads whole (shared strings, styles)
+MAX_INFLATED_TOTAL = 1024**3  # every part together, inflated
+MAX_WHOLE_PART = 16 * 1024**2  # a part openpyxl reads whole (shared strings, styles)
 MAX_RATIO = 200  # inflated / compressed, for parts past a megabyte
 RATIO_FLOOR = 1024**2
 MAX_SHEET_ROWS = 1_048_576  # the format's own limits
 MAX_SHEET_COLUMNS = 16_384
+# The XML parser keeps every element of a worksheet that is not inside a row (and each
+# row, emptied) until the sheet ends: a sheet may hold at most this many besides its rows.
+MAX_OTHER_ELEMENTS = 200_000
+READ_SIZE = 64 * 1024
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+ROW_TAG, SHEET_DATA_TAG = f"{SHEET_NS}}}row", f"{SHEET_NS}}}sheetData"
 PLAIN_TITLE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 
@@ -114,6 +123,56 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
             raise _unreadable(0, f"its part {part.filename!r} inflates too far")
     if total > MAX_INFLATED_TOTAL:
         raise _unreadable(0, "it inflates too far")
+    for part in parts:
+        if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+            with archive.open(part) as source:
+                _check_sheet_xml(source, part.filename)
+
+
+def _check_sheet_xml(source: IO[bytes], name: str) -> None:
+    """One pass of a bare expat parser over a worksheet, keeping nothing: no entity
+    declarations, and no more rows (or other kept elements) than the limits allow."""
+    parser = expat.ParserCreate(namespace_separator="}")
+    outside: list[str] = []  # the open elements that are not inside a row
+    in_row = 0  # open elements inside the current row, the row included
+    rows = other = 0
+
+    def start(tag: str, _attributes: Any) -> None:
+        nonlocal in_row, rows, other
+        if in_row:  # a cell or its value: the reader clears these with their row
+            in_row += 1
+            return
+        if tag == ROW_TAG and outside and outside[-1] == SHEET_DATA_TAG:
+            rows += 1
+            in_row = 1
+            if rows > MAX_SHEET_ROWS:
+                raise _unreadable(0, f"it has more than {MAX_SHEET_ROWS} rows")
+            return
+        other += 1
+        if other > MAX_OTHER_ELEMENTS:
+            raise _unreadable(0, f"its worksheet {name!r} holds too many elements")
+        outside.append(tag)
+
+    def end(_tag: str) -> None:
+        nonlocal in_row
+        if in_row:
+            in_row -= 1
+        else:
+            outside.pop()
+
+    def refuse(*_args: Any) -> None:
+        raise _unreadable(0, "it declares XML entities")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.EntityDeclHandler = refuse
+    parser.StartDoctypeDeclHandler = refuse
+    try:
+        while chunk := source.read(READ_SIZE):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise _unreadable(0, f"its worksheet {name!r} is not well-formed XML") from exc
 
 
 class XlsxTable:
