@@ -77,7 +77,8 @@ def trust_system(client: httpx.AsyncClient, recorder: Recorder, headers: dict[st
 def importer(
     client: httpx.AsyncClient, recorder: Recorder, headers: dict[str, str], fixture: Fixture
 ) -> Step:
-    """An uploader re-sending the same file in upsert mode: every run validates and writes."""
+    """An uploader re-sending the same file in upsert mode: every run validates and merges
+    (unchanged rows are compared with the stored cases, not rewritten)."""
 
     async def step() -> None:
         await timed(
