@@ -257,7 +257,11 @@ SHEET = (
             ),
             id="rows-past-the-limit",
         ),
-        pytest.param(with_sheet(SHEET % (b"<x/>" * 200_001)), id="elements-kept-to-the-end"),
+        pytest.param(with_sheet(SHEET % (b"<x/>" * 1_000_001)), id="elements-kept-to-the-end"),
+        pytest.param(
+            with_sheet(SHEET % (b'<row r="1">' + b"<c/>" * 70_000 + b"</row>")),
+            id="a-row-of-too-many-cells",
+        ),
     ],
 )
 def test_a_hostile_or_broken_workbook_is_refused_and_writes_nothing(client, auth, session, body):

@@ -8,7 +8,7 @@ An .xlsx file is a zip archive, and a hostile one can be small on the wire and e
 once inflated. The archive's directory is checked before anything is inflated: the number
 of parts, each part's inflated size (the zip reader never inflates a part past the size
 the directory declares) and its compression ratio, and the parts read whole (shared
-strings, styles, the workbook) are held to a few megabytes. Each worksheet then gets one
+strings, styles, the workbook) are held to a few megabytes. Each XML part then gets one
 pass of a bare expat parser that keeps nothing: no entity declarations, and no more rows
 (or other elements, which the row reader would keep to the sheet's end) than the limits.
 Only then is the worksheet streamed row by row (openpyxl read-only mode, with
@@ -39,8 +39,10 @@ RATIO_FLOOR = 1024**2
 MAX_SHEET_ROWS = 1_048_576  # the format's own limits
 MAX_SHEET_COLUMNS = 16_384
 # The XML parser keeps every element of a worksheet that is not inside a row (and each
-# row, emptied) until the sheet ends: a sheet may hold at most this many besides its rows.
-MAX_OTHER_ELEMENTS = 200_000
+# row, emptied) until the sheet ends, and the parts read whole are trees: a part may hold
+# at most this many elements besides its rows' cells (some 70 MB of elements at worst).
+MAX_OTHER_ELEMENTS = 1_000_000
+MAX_ROW_ELEMENTS = 4 * MAX_SHEET_COLUMNS  # a row's cells and their values, formulas, runs
 READ_SIZE = 64 * 1024
 SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 ROW_TAG, SHEET_DATA_TAG = f"{SHEET_NS}}}row", f"{SHEET_NS}}}sheetData"
@@ -123,34 +125,40 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
             raise _unreadable(0, f"its part {part.filename!r} inflates too far")
     if total > MAX_INFLATED_TOTAL:
         raise _unreadable(0, "it inflates too far")
+    # Every XML part, not only those under xl/worksheets/: the workbook's relationships,
+    # not the part's name, say which parts are worksheets.
     for part in parts:
-        if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+        if part.filename.endswith((".xml", ".rels")):
             with archive.open(part) as source:
                 _check_sheet_xml(source, part.filename)
 
 
 def _check_sheet_xml(source: IO[bytes], name: str) -> None:
-    """One pass of a bare expat parser over a worksheet, keeping nothing: no entity
+    """One pass of a bare expat parser over an XML part, keeping nothing: no entity
     declarations, and no more rows (or other kept elements) than the limits allow."""
     parser = expat.ParserCreate(namespace_separator="}")
     outside: list[str] = []  # the open elements that are not inside a row
     in_row = 0  # open elements inside the current row, the row included
+    in_this_row = 0  # elements the current row has held
     rows = other = 0
 
     def start(tag: str, _attributes: Any) -> None:
-        nonlocal in_row, rows, other
-        if in_row:  # a cell or its value: the reader clears these with their row
+        nonlocal in_row, in_this_row, rows, other
+        if in_row:  # a cell or its value: the reader keeps these only until the row ends
             in_row += 1
+            in_this_row += 1
+            if in_this_row > MAX_ROW_ELEMENTS:
+                raise _unreadable(0, f"row {rows} of {name!r} holds too many cells")
             return
         if tag == ROW_TAG and outside and outside[-1] == SHEET_DATA_TAG:
             rows += 1
-            in_row = 1
+            in_row, in_this_row = 1, 0
             if rows > MAX_SHEET_ROWS:
                 raise _unreadable(0, f"it has more than {MAX_SHEET_ROWS} rows")
             return
         other += 1
         if other > MAX_OTHER_ELEMENTS:
-            raise _unreadable(0, f"its worksheet {name!r} holds too many elements")
+            raise _unreadable(0, f"its part {name!r} holds too many elements")
         outside.append(tag)
 
     def end(_tag: str) -> None:
@@ -172,7 +180,7 @@ def _check_sheet_xml(source: IO[bytes], name: str) -> None:
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
-        raise _unreadable(0, f"its worksheet {name!r} is not well-formed XML") from exc
+        raise _unreadable(0, f"its part {name!r} is not well-formed XML") from exc
 
 
 class XlsxTable:
