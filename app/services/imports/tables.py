@@ -142,7 +142,7 @@ def _check_sheet_xml(source: IO[bytes], name: str) -> None:
     in_this_row = 0  # elements the current row has held
     rows = other = 0
 
-    def start(tag: str, _attributes: Any) -> None:
+    def start(tag: str, attributes: dict[str, str]) -> None:
         nonlocal in_row, in_this_row, rows, other
         if in_row:  # a cell or its value: the reader keeps these only until the row ends
             in_row += 1
@@ -153,7 +153,8 @@ def _check_sheet_xml(source: IO[bytes], name: str) -> None:
         if tag == ROW_TAG and outside and outside[-1] == SHEET_DATA_TAG:
             rows += 1
             in_row, in_this_row = 1, 0
-            if rows > MAX_SHEET_ROWS:
+            number = attributes.get("r", "")
+            if rows > MAX_SHEET_ROWS or (number.isdigit() and int(number) > MAX_SHEET_ROWS):
                 raise _unreadable(0, f"it has more than {MAX_SHEET_ROWS} rows")
             return
         other += 1
