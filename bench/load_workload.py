@@ -77,8 +77,7 @@ def trust_system(client: httpx.AsyncClient, recorder: Recorder, headers: dict[st
 def importer(
     client: httpx.AsyncClient, recorder: Recorder, headers: dict[str, str], fixture: Fixture
 ) -> Step:
-    """An uploader re-sending the same file in upsert mode: every run validates and merges
-    (unchanged rows are compared with the stored cases, not rewritten)."""
+    """An uploader re-sending the same file in upsert mode: every run validates and writes."""
 
     async def step() -> None:
         await timed(
