@@ -18,7 +18,7 @@ from app.models.case import CASE_ATTRIBUTES
 from app.models.framework import Subject
 from app.models.imports import ImportKind, ImportMode
 from app.models.review import ReviewStatus
-from app.rules.case_rules import REQUIRED, CheckedCase, check_case
+from app.rules.case_rules import CASE_REF, REQUIRED, CheckedCase, check_case
 from app.services.audit import service as audit
 from app.services.cases import tally as answer_tally
 from app.services.cases.service import framework_index, trust_codes
@@ -288,8 +288,13 @@ def _change(known: Stored, attributes: dict[str, Any], checked: CheckedCase) -> 
 
 
 def _raw_ref(raw: Mapping[str, Any]) -> str | None:
+    """The row's case_ref if it is one a case can have: only those are looked up (a NUL
+    byte or other junk never reaches the database; the row's check reports it)."""
     ref = raw.get("case_ref")
-    return ref.strip() if isinstance(ref, str) else None
+    if not isinstance(ref, str):
+        return None
+    ref = ref.strip()
+    return ref if CASE_REF.match(ref) else None
 
 
 def _valid_ref(checked: CheckedCase) -> str | None:
