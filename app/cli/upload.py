@@ -1,4 +1,4 @@
-"""`omi upload`: bulk-upload a CSV or NDJSON file of cases or survey responses to an inspection."""
+"""`omi upload`: bulk-upload a CSV, .xlsx or NDJSON file of cases or survey responses."""
 
 from __future__ import annotations
 
@@ -58,8 +58,13 @@ environment:
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TOKEN_PATH = "/api/v1/auth/token"
-CONTENT_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
-FORMATS_BY_SUFFIX = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
+CONTENT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ndjson": "application/x-ndjson",
+}
+FORMATS_BY_SUFFIX = {".csv": "csv", ".xlsx": "xlsx", ".ndjson": "ndjson", ".jsonl": "ndjson"}
+MAX_CHANGES_SHOWN = 50
 MAX_ERRORS_SHOWN = 200
 MAX_BODY_CHARS = 500
 HINTS = {
@@ -84,9 +89,10 @@ def add_upload_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `omi upload` and its options."""
     parser = subparsers.add_parser(
         "upload",
-        help="bulk-upload a CSV or NDJSON file of cases to an inspection",
+        help="bulk-upload a CSV, .xlsx or NDJSON file of cases to an inspection",
         description="Upload a file of cases (or, with --survey, prisoner survey responses) "
-        "to an inspection, retrying network faults with the same Idempotency-Key.",
+        "to an inspection, retrying network faults with the same Idempotency-Key. "
+        "An .xlsx workbook is read from its first sheet, with the CSV's header rules.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -98,7 +104,10 @@ def add_upload_parser(subparsers: argparse._SubParsersAction) -> None:
         "--mode",
         choices=("create", "upsert"),
         default="create",
-        help="create: an existing case_ref is an error; upsert: it is updated (default: create)",
+        help="create: an existing case_ref is an error; upsert: it is merged: only the "
+        "columns (NDJSON keys) the file has are written, the others keep their values, an "
+        "empty cell clears its field, and each changed case's before and after is audited; "
+        "with --dry-run the changes are listed (default: create)",
     )
     parser.add_argument(
         "--survey", action="store_true", help="upload prisoner survey responses instead of cases"
@@ -106,7 +115,7 @@ def add_upload_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format",
         choices=tuple(CONTENT_TYPES),
-        help="default: from FILE's extension (.csv; .ndjson or .jsonl); required for stdin",
+        help="default: from FILE's extension (.csv; .xlsx; .ndjson or .jsonl); required for stdin",
     )
     parser.add_argument(
         "--retries", type=_non_negative_int, default=5, metavar="N", help="default: 5"
@@ -270,7 +279,9 @@ def announce_retry(err: Console, fault: Fault, delay: float) -> None:
 def report(response: httpx.Response, err: Console) -> int:
     """Print the outcome of the upload and return the exit status."""
     if response.is_success:
-        print(summary(json_object(response) or {}))
+        result = json_object(response) or {}
+        print(summary(result))
+        print_changes(result)
         return EXIT_OK
     if response.status_code == 422:
         print_validation_errors(err, response)
@@ -283,11 +294,35 @@ def report(response: httpx.Response, err: Console) -> int:
 
 def summary(result: dict[str, Any]) -> str:
     dry_run = bool(result.get("dry_run"))
+    unchanged = result.get("unchanged")
     return (
         f"{'Validated' if dry_run else 'Imported'} {result.get('rows', '?')} rows: "
-        f"{result.get('created', '?')} created, {result.get('updated', '?')} updated "
-        f"(import {result.get('import_id', '?')}, dry run: {'yes' if dry_run else 'no'})"
+        f"{result.get('created', '?')} created, {result.get('updated', '?')} updated"
+        + (f", {unchanged} unchanged" if unchanged else "")
+        + f" (import {result.get('import_id', '?')}, dry run: {'yes' if dry_run else 'no'})"
     )
+
+
+def print_changes(result: dict[str, Any]) -> None:
+    """A merge's dry run: each case it would change, field by field."""
+    changes = result.get("changes")
+    if not isinstance(changes, list) or not changes:
+        return
+    print("Would change:")
+    for change in changes[:MAX_CHANGES_SHOWN]:
+        if not isinstance(change, dict):
+            continue
+        before, after = change.get("before") or {}, change.get("after") or {}
+        fields = ", ".join(
+            f"{name} {_shown(before.get(name))} -> {_shown(value)}" for name, value in after.items()
+        )
+        print(f"  row {change.get('row')} {change.get('case_ref')}: {fields}")
+    if len(changes) > MAX_CHANGES_SHOWN:
+        print(f"  ... and {len(changes) - MAX_CHANGES_SHOWN} more")
+
+
+def _shown(value: Any) -> str:
+    return "(empty)" if value is None else str(value)
 
 
 def json_object(response: httpx.Response) -> dict[str, Any] | None:
@@ -329,12 +364,15 @@ def print_validation_errors(err: Console, response: httpx.Response) -> None:
 
 
 def error_cells(error: object) -> list[str]:
-    """Row, column, code and message of one error; `loc` stands in for the column."""
+    """Row, column, code and message of one error; `loc` stands in for the column, and a
+    spreadsheet's cell follows it."""
     if not isinstance(error, dict):
         return ["", "", "", str(error)]
     column = error.get("column")
     if column is None and isinstance(error.get("loc"), list):
         column = ".".join(str(part) for part in error["loc"])
+    if error.get("cell"):
+        column = f"{column} ({error['cell']})" if column else str(error["cell"])
     cells = (error.get("row"), column, error.get("code"), error.get("message"))
     return ["" if cell is None else str(cell) for cell in cells]
 

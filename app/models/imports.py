@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Column, ForeignKey, String
@@ -43,12 +44,32 @@ class CaseImport(SQLModel, table=True):
     size_bytes: int
 
 
+class ImportChange(BaseModel):
+    """One existing case an upsert changes: its fields before and after (answers whole)."""
+
+    row: int
+    case_ref: str
+    case: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
 class ImportResult(BaseModel):
     import_id: str | None
     rows: int
     created: int
-    updated: int
+    updated: int = Field(description="Existing cases the file changes")
+    unchanged: int = Field(
+        default=0, description="Existing cases named by the file that it leaves as they are"
+    )
     dry_run: bool
+    changes: list[ImportChange] | None = Field(
+        default=None,
+        description=(
+            "A dry run with mode=upsert: each case the file would change, with the changed "
+            "fields before and after (the first 1000)"
+        ),
+    )
 
 
 class ImportRecordRead(BaseModel):

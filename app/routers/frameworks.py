@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Request, Response
 from app.models.framework import FrameworkRead, FrameworkSummary, Subject
 from app.models.page import Page
 from app.services.frameworks import service as frameworks
+from app.services.imports import template as import_template
+from app.services.imports.tables import XLSX_MEDIA_TYPE
 from app.web import uploads
 from app.web.deps import PageDep, ReadReference, SessionDep, WriteReference
 from app.web.http import json_small_page, json_with_etag
@@ -90,7 +92,12 @@ def csv_template(
         Subject, Query(description="case (case imports) or respondent (survey)")
     ] = Subject.case,
 ) -> Response:
-    """The header row of the case import (or survey import) for this framework."""
+    """The header row of the case import (or survey import) for this framework.
+
+    With mode=create every required column is needed. With mode=upsert (a merge) leave out
+    the columns you do not mean to change: they keep their stored values, while an empty
+    cell in a column you keep clears that field. `xlsx-template` gives the same columns as a
+    workbook with each column's allowed values as a drop-down list."""
     framework = frameworks.get(session, code, version)
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(frameworks.csv_columns(framework, subject))
@@ -98,5 +105,35 @@ def csv_template(
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/{code}/xlsx-template",
+    operation_id="get_framework_xlsx_template",
+    response_class=Response,
+    responses={
+        200: {"content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}
+    },
+)
+def xlsx_template(
+    code: str,
+    session: SessionDep,
+    _: ReadReference,
+    version: VersionQuery = None,
+    subject: Annotated[
+        Subject, Query(description="case (case imports) or respondent (survey)")
+    ] = Subject.case,
+) -> Response:
+    """The import template as an .xlsx workbook: the header on the first sheet, each column's
+    allowed values as a data-validation list, and a sheet on how create and upsert (merge)
+    treat the columns. A filled-in template uploads as it is."""
+    framework = frameworks.get(session, code, version)
+    body = import_template.xlsx_template(session, framework, subject)
+    filename = f"{framework.code}-v{framework.version}-{subject.value}s.xlsx"
+    return Response(
+        body,
+        media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -19,6 +19,7 @@ from app.services.imports import bulk as bulk_import
 from app.services.imports.bulk import Importer, ImportOptions
 from app.services.imports.case_import import CaseImporter
 from app.services.imports.survey_import import SurveyImporter
+from app.services.imports.tables import XLSX_MEDIA_TYPE
 from app.web import uploads
 from app.web.deps import (
     ImportCases,
@@ -47,6 +48,7 @@ UPLOAD_DOC = {
         "content": {
             "text/csv": {"schema": {"type": "string"}},
             "application/x-ndjson": {"schema": {"type": "string"}},
+            XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -110,11 +112,21 @@ async def import_cases(
     inspection: InspectionDep,
     dry_run: DryRun = False,
     mode: Annotated[
-        ImportMode, Query(description="create: a known case_ref is an error; upsert: replace it")
+        ImportMode,
+        Query(
+            description=(
+                "create: a known case_ref is an error; upsert: a known case_ref is merged: "
+                "only the columns (NDJSON keys) the file carries are written, an empty cell "
+                "clears its field, and each changed case's before and after is audited"
+            )
+        ),
     ] = ImportMode.create,
     idempotency_key: KeyHeader = None,
 ) -> Response:
-    """Bulk upload of cases (CSV, multipart `file`, or NDJSON): every row valid, or nothing is written."""
+    """Bulk upload of cases (CSV, .xlsx, NDJSON, or a multipart `file`): every row valid, or nothing is written.
+
+    Faults in an .xlsx file also name their cell (`cell`, e.g. `Sheet1!C5`). A dry run with
+    mode=upsert lists the cases it would change (`changes`, fields before and after)."""
     return await _run(
         request,
         session,
@@ -145,7 +157,7 @@ async def import_survey_responses(
     ] = "create",
     idempotency_key: KeyHeader = None,
 ) -> Response:
-    """Bulk upload of prisoner survey responses, one row per respondent; all or nothing."""
+    """Bulk upload of prisoner survey responses (CSV, .xlsx, NDJSON), one row per respondent; all or nothing."""
     return await _run(
         request,
         session,

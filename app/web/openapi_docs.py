@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class FieldFault(BaseModel):
@@ -13,6 +13,10 @@ class FieldFault(BaseModel):
     loc: list[str | int] | None = None
     row: int | None = None
     column: str | None = None
+    cell: str | None = Field(
+        default=None,
+        description='An .xlsx upload: the sheet cell (e.g. "Sheet1!C5") or row ("Sheet1!5:5")',
+    )
     code: str
     message: str
 

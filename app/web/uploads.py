@@ -19,9 +19,11 @@ from app.errors import BadRequest, UnsupportedMediaType
 from app.models.framework import DocumentFormat
 from app.models.sample import PopulationFormat
 from app.services.imports.readers import Format, ImportFile, UnreadableFile
+from app.services.imports.tables import XLSX_MEDIA_TYPE
 
 CSV_TYPES = frozenset({"text/csv", "application/csv"})
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
+XLSX_TYPES = frozenset({XLSX_MEDIA_TYPE})
 MULTIPART = "multipart/form-data"
 UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii"})
 
@@ -71,13 +73,15 @@ def utf8_text(body: bytes, refusal: str) -> str:
 
 
 def import_media_type(header: str) -> str:
-    """An import's media type; 415 for anything but CSV, NDJSON or multipart, or not UTF-8."""
+    """An import's media type; 415 for anything but CSV, NDJSON, xlsx or multipart, or text
+    not in UTF-8."""
     value, params = parse_options_header(header)
     media_type = value.decode("latin-1").lower()
     charset = params.get(b"charset", b"utf-8").decode("latin-1").lower()
-    if media_type not in CSV_TYPES | NDJSON_TYPES | {MULTIPART}:
+    if media_type not in CSV_TYPES | NDJSON_TYPES | XLSX_TYPES | {MULTIPART}:
         raise UnsupportedMediaType(
-            "send text/csv, application/x-ndjson, or multipart/form-data with a 'file' field"
+            "send text/csv, application/x-ndjson, an .xlsx workbook "
+            f"({XLSX_MEDIA_TYPE}), or multipart/form-data with a 'file' field"
         )
     if charset not in UTF8_NAMES:
         raise UnsupportedMediaType("send the file as UTF-8")
@@ -105,7 +109,13 @@ def chunks_from(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
 def import_file(media_type: str, header: str, body: Iterator[bytes]) -> ImportFile:
     """The file in the body: the body itself, or the `file` part of a multipart form."""
     if media_type != MULTIPART:
-        file_format = Format.csv if media_type in CSV_TYPES else Format.ndjson
+        file_format = (
+            Format.csv
+            if media_type in CSV_TYPES
+            else Format.xlsx
+            if media_type in XLSX_TYPES
+            else Format.ndjson
+        )
         return ImportFile(file_format, body, media_type)
     boundary = parse_options_header(header)[1].get(b"boundary")
     if not boundary:
@@ -202,4 +212,6 @@ def _part_format(headers: dict[bytes, bytes]) -> Format:
     filename = headers[b"filename"].decode("utf-8", "replace").lower()
     if media_type in NDJSON_TYPES or filename.endswith((".ndjson", ".jsonl")):
         return Format.ndjson
+    if media_type in XLSX_TYPES or filename.endswith(".xlsx"):
+        return Format.xlsx
     return Format.csv

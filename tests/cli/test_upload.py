@@ -331,3 +331,62 @@ def test_help_documents_exit_statuses(capsys: pytest.CaptureFixture[str]) -> Non
     assert "exit status:" in text
     for status in ("0", "1", "2", "3", "4"):
         assert f"\n  {status} " in text
+
+
+def test_help_says_how_upsert_merges_and_that_xlsx_is_taken(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parser = argparse.ArgumentParser(prog="omi")
+    add_upload_parser(parser.add_subparsers())
+    with pytest.raises(SystemExit):
+        parser.parse_args(["upload", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "keep their values" in text and "empty cell clears" in text
+    assert ".xlsx" in text and "first sheet" in text
+
+
+def test_an_xlsx_file_is_sent_as_a_spreadsheet(tmp_path: Path) -> None:
+    path = tmp_path / "cases.xlsx"
+    path.write_bytes(b"PK\x03\x04 workbook bytes")
+    server = Server(created())
+
+    assert server.run("--inspection", "insp-1", str(path)) == 0
+    assert server.requests[0].headers["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert server.requests[0].content == b"PK\x03\x04 workbook bytes"
+
+
+def test_a_merge_dry_run_lists_what_would_change(
+    csv_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    change = {
+        "row": 3,
+        "case_ref": "C7",
+        "case": "c" * 32,
+        "before": {"rosh": "high", "release_date": "2012-01-01"},
+        "after": {"rosh": "low", "release_date": None},
+    }
+    result = {**CREATED, "dry_run": True, "updated": 1, "unchanged": 4, "changes": [change]}
+    server = Server(httpx.Response(201, json=result))
+
+    assert server.run("--inspection", "insp-1", "--dry-run", "--mode", "upsert", str(csv_file)) == 0
+    out = capsys.readouterr().out
+    assert "1 updated, 4 unchanged" in out
+    assert "row 3 C7: rosh high -> low, release_date 2012-01-01 -> (empty)" in out
+
+
+def test_a_spreadsheet_fault_shows_its_cell(
+    csv_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problem = {
+        "title": "Validation failed",
+        "status": 422,
+        "errors": [
+            {"row": 4, "column": "sex", "code": "invalid", "message": "bad", "cell": "Sheet1!C5"}
+        ],
+    }
+    server = Server(httpx.Response(422, json=problem, headers=PROBLEM))
+
+    assert server.run("--inspection", "insp-1", str(csv_file)) == 1
+    assert "Sheet1!C5" in capsys.readouterr().err

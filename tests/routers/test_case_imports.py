@@ -70,7 +70,9 @@ def test_a_valid_file_creates_every_case_with_answers_scope_record_and_one_audit
         "rows": 2,
         "created": 2,
         "updated": 0,
+        "unchanged": 0,
         "dry_run": False,
+        "changes": None,
     }
     assert response.headers["location"].endswith(f"/case-imports/{result['import_id']}")
     cases = cases_of(session, inspection.id)
@@ -219,20 +221,28 @@ def test_a_dry_run_checks_every_row_and_writes_nothing(client, auth, session):
     )
 
     assert good.status_code == 201
-    assert good.json() == {
+    result = good.json()
+    assert {k: v for k, v in result.items() if k != "changes"} == {
         "import_id": None,
         "rows": 2,
         "created": 1,
         "updated": 1,
+        "unchanged": 0,
         "dry_run": True,
     }
+    # What would change: C1 (stored without answers, not a PPO) before and after.
+    [change] = result["changes"]
+    assert (change["row"], change["case_ref"]) == (1, "C1")
+    assert change["before"]["ppo"] is False and change["after"]["ppo"] is True
+    assert change["before"]["answers"] == {}
+    assert change["after"]["answers"]["rmp_sufficient"] == "yes"
     assert faults_of(bad) == [(1, "sex", "invalid")]
     assert set(cases_of(session, inspection.id)) == {"C1"}
     assert count(session, CaseImport, CaseImport.inspection_id == inspection.id) == 0
     assert count(session, AuditEvent, AuditEvent.action == "case_import.created") == 0
 
 
-def test_upsert_replaces_the_attributes_and_answers_of_known_cases_and_creates_new_ones(
+def test_upsert_writes_the_columns_of_known_cases_and_creates_new_ones(
     client, auth, session
 ):
     inspection = make_inspection(session)
@@ -262,8 +272,9 @@ def test_upsert_replaces_the_attributes_and_answers_of_known_cases_and_creates_n
     cases = cases_of(session, inspection.id)
     assert cases["C1"].id == old.id and cases["C1"].revision == 2
     assert cases["C1"].rosh == "low" and cases["C1"].ppo is False and cases["C1"].in_scope is False
-    # Answers are replaced, not merged: roh_communicated is gone.
+    # Merged (SPEC 16): roh_communicated is not a column of the file, so it is kept.
     assert answers_of(session, cases["C1"]) == {
+        "roh_communicated": ("yes", True),
         "rmp_sufficient": ("no", False),
         "sp_roh_objectives": ("na", None),
         "ppo_interventions_delivered": ("na", None),

@@ -240,12 +240,17 @@ def test_imported_cases_arrive_submitted_by_the_uploader(client, session, auth, 
         f"/api/v1/cases/{first['id']}/review", json={"action": "approve"}, headers=checker
     )
     assert approved.status_code == 200
-    # Uploading the case again submits it again, by the uploader.
-    again = post_import(client, inspection, csv_bytes(rows), uploader, mode="upsert")
+    url = f"/api/v1/cases/{first['id']}"
+    # Uploading the same case again changes nothing, so it stays approved (as a PATCH would).
+    same = post_import(client, inspection, csv_bytes(rows), uploader, mode="upsert")
+    assert same.status_code == 201, same.text
+    assert (same.json()["updated"], same.json()["unchanged"]) == (0, 2)
+    assert client.get(url, headers=checker).json()["review_status"] == "approved"
+    # A file that changes it submits it again, by the uploader.
+    changed = [case_row("IMP-1", age_at_sentence="31"), case_row("IMP-2")]
+    again = post_import(client, inspection, csv_bytes(changed), uploader, mode="upsert")
     assert again.status_code == 201, again.text
-    assert client.get(f"/api/v1/cases/{first['id']}", headers=checker).json()["review_status"] == (
-        "submitted"
-    )
+    assert client.get(url, headers=checker).json()["review_status"] == "submitted"
 
 
 def test_publication_waits_until_every_case_is_approved(client, session, auth):

@@ -41,7 +41,9 @@ def test_a_csv_of_respondents_creates_one_response_each(client, auth, session):
         "rows": 3,
         "created": 3,
         "updated": 0,
+        "unchanged": 0,
         "dry_run": False,
+        "changes": None,
     }
     assert responses_of(session, inspection.id) == sorted(
         [

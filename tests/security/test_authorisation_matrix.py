@@ -33,6 +33,7 @@ ROUTES: dict[tuple[str, str], tuple[Resource, Access]] = {
     ("POST", "/api/v1/frameworks"): (Resource.reference, W),
     ("GET", "/api/v1/frameworks/{code}"): (Resource.reference, R),
     ("GET", "/api/v1/frameworks/{code}/csv-template"): (Resource.reference, R),
+    ("GET", "/api/v1/frameworks/{code}/xlsx-template"): (Resource.reference, R),
     ("GET", "/api/v1/programmes"): (Resource.reference, R),
     ("GET", "/api/v1/establishments"): (Resource.reference, R),
     ("GET", "/api/v1/trusts"): (Resource.reference, R),

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, Table, func, insert
 from sqlmodel import Session, col, select
 
 from app.auth.permissions import Principal
-from app.models import AuditEvent
+from app.models import AuditEvent, utcnow
 from app.models.audit import AuditEventRead
 from app.models.page import Page
 
+AUDIT_EVENTS: Table = AuditEvent.__table__  # type: ignore[attr-defined]
 # Set by the request middleware so every event names the request that caused it.
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
@@ -60,6 +62,32 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_many(
+    session: Session,
+    actor: str,
+    action: str,
+    resource_type: str,
+    changes: Iterable[tuple[str, dict[str, Any] | None, dict[str, Any] | None]],
+) -> None:
+    """One event per (resource_id, before, after), written in one statement (bulk imports)."""
+    at, request_id = utcnow(), current_request_id.get()
+    rows = [
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "before": _plain(before) if before is not None else None,
+            "after": _plain(after) if after is not None else None,
+            "request_id": request_id,
+        }
+        for resource_id, before, after in changes
+    ]
+    if rows:
+        session.connection().execute(insert(AUDIT_EVENTS), rows)
 
 
 def listing(

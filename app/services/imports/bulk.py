@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psycopg
@@ -21,7 +21,13 @@ from sqlmodel import Session, col, select
 from app.auth.permissions import Principal
 from app.errors import Conflict, NotFound, ValidationFailed, row_error
 from app.models import CaseImport, Inspection
-from app.models.imports import ImportKind, ImportMode, ImportRecordRead, ImportResult
+from app.models.imports import (
+    ImportChange,
+    ImportKind,
+    ImportMode,
+    ImportRecordRead,
+    ImportResult,
+)
 from app.models.page import Page
 from app.services.audit import service as audit
 from app.services.imports.readers import (
@@ -32,9 +38,11 @@ from app.services.imports.readers import (
     printable,
 )
 from app.services.imports.spool import Spool
+from app.services.imports.writer import CaseChangedMeanwhile
 from app.services.inspections.service import ensure_writable
 
 MAX_ERRORS = 1000
+MAX_CHANGES = 1000
 HEADER_ROW = 0
 
 
@@ -51,11 +59,17 @@ class FaultLog:
         self.limit = limit
         self.count = 0
         self.kept: list[dict[str, Any]] = []
+        # Set by a spreadsheet: names the cell of a (row, column), e.g. "Sheet1!C5".
+        self.locator: Callable[[int, str | None], str | None] | None = None
 
     def add(self, row: int, column: str | None, code: str, message: str) -> None:
         self.count += 1
         if len(self.kept) < self.limit:
-            self.kept.append(row_error(row, column, code, message))
+            error = row_error(row, column, code, message)
+            cell = self.locator(row, column) if self.locator is not None else None
+            if cell is not None:
+                error["cell"] = cell
+            self.kept.append(error)
 
     def raise_if_any(self) -> None:
         if self.count:
@@ -78,6 +92,9 @@ class Counts:
     rows: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
+    # The first MAX_CHANGES cases an upsert changes: row, case_ref, case, before, after.
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Importer(Protocol):
@@ -96,7 +113,7 @@ class Importer(Protocol):
 def header_faults(
     header: list[str], known: Iterable[str], required: Iterable[str], faults: FaultLog
 ) -> set[str]:
-    """Unknown, repeated and missing columns of a CSV header; returns the missing ones."""
+    """Unknown, repeated and missing columns of a header; returns the missing ones."""
     allowed, seen = set(known), set()
     for position, name in enumerate(header, start=1):
         shown = printable(name)
@@ -113,7 +130,7 @@ def header_faults(
 
 
 def row_fits(row: int, cells: list[str], header: list[str], faults: FaultLog) -> bool:
-    """Whether a CSV row has a cell per column, all of them UTF-8; faults if not."""
+    """Whether a row has a cell per column, all of them UTF-8; faults if not."""
     if len(cells) != len(header):
         faults.add(
             row, None, "cell_count", f"row has {len(cells)} cells; the header has {len(header)}"
@@ -164,7 +181,13 @@ class CheckedFile:
             rows=counts.rows,
             created=counts.created,
             updated=counts.updated,
+            unchanged=counts.unchanged,
             dry_run=options.dry_run,
+            changes=(
+                [ImportChange.model_validate(change) for change in counts.changes]
+                if options.dry_run and options.mode is ImportMode.upsert
+                else None
+            ),
         )
 
 
@@ -211,6 +234,11 @@ def _write(importer: Importer, spool: Spool, actor: str) -> None:
         raise Conflict(
             "another upload changed this inspection's cases while this file was being "
             "written; nothing was imported: upload the file again"
+        ) from exc
+    except CaseChangedMeanwhile as exc:
+        raise Conflict(
+            "a case in the file was changed by someone else while the file was being "
+            "checked; nothing was imported: upload the file again to merge with the change"
         ) from exc
 
 

@@ -1,4 +1,4 @@
-"""Uploaded files read chunk by chunk: UTF-8 text, CSV and NDJSON.
+"""Uploaded files read chunk by chunk: UTF-8 text, CSV and NDJSON (.xlsx: `tables`).
 
 Nothing here holds a whole file: bytes are hashed as they pass, decoded incrementally
 and split into records one at a time, so memory stays flat however large the upload.
@@ -23,6 +23,7 @@ READ_SIZE = 64 * 1024
 class Format(StrEnum):
     csv = "csv"
     ndjson = "ndjson"
+    xlsx = "xlsx"
 
 
 class UnreadableFile(Exception):

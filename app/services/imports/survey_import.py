@@ -1,4 +1,4 @@
-"""Bulk import of anonymous prisoner survey responses: one row per respondent.
+"""Bulk import of anonymous prisoner survey responses (CSV, xlsx, NDJSON): one row per respondent.
 
 Respondents carry no key, so a survey import only ever creates responses.
 """
@@ -17,8 +17,9 @@ from app.rules.case_rules import check_answers
 from app.services.cases.service import framework_index
 from app.services.imports import writer as import_writer
 from app.services.imports.bulk import Counts, FaultLog, header_faults, row_fits
-from app.services.imports.readers import CsvFile, Format, Upload, read_ndjson, text_of
+from app.services.imports.readers import Format, Upload, read_ndjson, text_of
 from app.services.imports.spool import Spool
+from app.services.imports.tables import TableFile, table_of
 
 WRITE_BATCH = 5000
 
@@ -37,11 +38,10 @@ class SurveyImporter:
         self.counts = Counts()
 
     def check(self, upload: Upload, faults: FaultLog, spool: Spool) -> None:
-        text = text_of(upload.file_chunks())
         rows = (
-            self._csv_rows(CsvFile(text), faults)
-            if upload.format is Format.csv
-            else self._ndjson_rows(text, faults)
+            self._ndjson_rows(text_of(upload.file_chunks()), faults)
+            if upload.format is Format.ndjson
+            else self._table_rows(table_of(upload), faults)
         )
         for row, raw in rows:
             self.counts.rows += 1
@@ -60,7 +60,10 @@ class SurveyImporter:
             )
             spool.add(row, None, (new_id(), record))
 
-    def _csv_rows(self, file: CsvFile, faults: FaultLog) -> Iterator[tuple[int, dict[str, Any]]]:
+    def _table_rows(
+        self, file: TableFile, faults: FaultLog
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        faults.locator = file.locate
         header = file.header
         header_faults(header, self.questions, (), faults)
         columns = [(name, at) for at, name in enumerate(header) if name in self.position]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
 from app.models import Answer, Case, CaseReview, SurveyAnswer, SurveyResponse, new_id
@@ -56,14 +56,43 @@ AnswerTuple = tuple[int, str, bool | None]
 
 
 @dataclass(frozen=True)
+class CaseChange:
+    """The fields a merge changes in an existing case, before and after."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"before": _plain(self.before), "after": _plain(self.after)}
+
+
+@dataclass(frozen=True)
 class CaseRecord:
-    """One checked case row as parked in the spool."""
+    """One checked case row as parked in the spool.
+
+    An existing case carries the revision it was merged from: if another writer changed it
+    since, the import is refused rather than overwrite a change it never saw.
+    """
 
     case_id: str
     is_new: bool
     attributes: tuple[Any, ...]  # in CASE_ATTRIBUTES order
     in_scope: bool
     answers: tuple[AnswerTuple, ...]
+    revision: int | None = None
+    change: CaseChange | None = None
+
+
+class CaseChangedMeanwhile(Exception):
+    """A case the import merges was changed by another writer after the file was checked."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    return value
 
 
 def bulk_insert(
@@ -127,6 +156,7 @@ def write_case_batch(
     bulk_insert(connection, CASES, CASE_COLUMNS, created)
     replaced = [r for r in records if not r.is_new]
     if replaced:
+        _ensure_unchanged(connection, replaced)
         _replace_cases(connection, replaced, now, actor)
     imported = HistoryAction.import_.value
     moves = [
@@ -140,6 +170,19 @@ def write_case_batch(
         for position, value, sufficient in r.answers
     ]
     bulk_insert(connection, ANSWERS, ANSWER_COLUMNS, answers)
+
+
+def _ensure_unchanged(connection: Connection, records: Sequence[CaseRecord]) -> None:
+    """Every merged case still at the revision it was merged from (the caller holds the
+    inspection's case-writer lock, so none can change after this)."""
+    expected = {r.case_id: r.revision for r in records}
+    found = dict(
+        connection.execute(
+            select(CASES.c.id, CASES.c.revision).where(CASES.c.id.in_(list(expected)))
+        ).all()
+    )
+    if found != expected:
+        raise CaseChangedMeanwhile
 
 
 def _replace_cases(
