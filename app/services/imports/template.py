@@ -64,7 +64,7 @@ def _allowed(
         elif name in FIXED:
             lists[name] = FIXED[name]
         elif name == "home_trust":
-            lists[name] = sorted(trust_codes(session))
+            lists[name] = sorted(trust_codes(session).spans)
         elif name in index.questions:
             lists[name] = list(allowed_values(index.questions[name]))
     return lists
