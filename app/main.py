@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from app.config import get_settings
 from app.logs import configure_logging
@@ -73,6 +74,23 @@ def operation_id(route: APIRoute) -> str:
     return route.operation_id or route.name
 
 
+# Swagger UI without the online validator badge (it would call out) and keeping the token
+# entered under Authorize across reloads.
+SWAGGER_UI_PARAMETERS = {"validatorUrl": None, "persistAuthorization": True}
+
+
+def api_methods() -> list[str]:
+    """Every HTTP method an API route answers, for the CORS preflight."""
+    methods = {
+        method
+        for router in API_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }
+    return sorted(methods)
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -82,11 +100,14 @@ def create_app() -> FastAPI:
     if problems:
         log.warning("development mode: tokens are signed with an ephemeral key")
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the installed package, not a CDN.
+    app = FastAPIOffline(
         title="OMI service",
         version="1.0.0",
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
+        swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+        static_url="/docs/assets",
     )
     app.state.scores_cache = ScoresCache()
     error_handlers.install(app)
@@ -101,7 +122,7 @@ def create_app() -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=api_methods(),
             allow_headers=[
                 "Authorization",
                 "Content-Type",
