@@ -35,7 +35,12 @@ from app.routers import (
 from app.services.scoring.cache import ScoresCache
 from app.web import error_handlers
 from app.web.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
-from app.web.openapi_docs import API_ERRORS, declare_problem_media_type, problem_responses
+from app.web.openapi_docs import (
+    API_ERRORS,
+    declare_problem_media_type,
+    problem_responses,
+    without_validation_response,
+)
 
 log = logging.getLogger("omi")
 
@@ -112,9 +117,14 @@ def create_app() -> FastAPI:
     app.state.scores_cache = ScoresCache()
     error_handlers.install(app)
     generate_openapi = app.openapi
-    app.openapi = lambda: declare_problem_media_type(generate_openapi())  # type: ignore[method-assign]
+    # Replacing app.openapi is how FastAPI documents post-processing the schema; mypy sees
+    # a method assignment.
+    app.openapi = lambda: declare_problem_media_type(  # type: ignore[method-assign]
+        without_validation_response(generate_openapi(), "issue_token")
+    )
     app.include_router(health.router)
-    app.include_router(auth.router, responses=problem_responses(422, 503))
+    # The token endpoint answers request faults as RFC 6749 invalid_request (400), not 422.
+    app.include_router(auth.router, responses=problem_responses(503))
     for router in API_ROUTERS:
         app.include_router(router, responses=API_ERRORS)
 

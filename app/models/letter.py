@@ -97,7 +97,9 @@ class LetterRead(BaseModel):
     generated_at: datetime
     published_at: datetime | None
     updated_at: datetime
-    letter_date: date = PydanticField(description="The date the letter bears: published, else drafted")
+    letter_date: date = PydanticField(
+        description="The date the letter bears: published, else drafted"
+    )
     questions: list[LetterQuestion]
     themes: list[LetterTheme]
     strengths: list[str] = PydanticField(description="Question codes")
