@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 
 COMMITTED = Path(__file__).parents[1] / "openapi" / "openapi.json"
-REGENERATE = "OMI_ENV=development .venv/bin/omi openapi"
+REGENERATE = "OMI_ENV=development .venv-test/bin/omi openapi"
 METHODS = {"get", "put", "post", "patch", "delete"}
 OPERATION_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
