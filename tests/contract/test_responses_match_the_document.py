@@ -333,3 +333,24 @@ def test_refusals_are_documented_problems(world_client, world, endpoint: Endpoin
     if endpoint.path.startswith("/api/"):
         assert unauthenticated.status_code == 401
     check(endpoint.method, endpoint.path, unauthenticated)
+
+
+TOKEN = "/api/v1/auth/token"
+
+
+def test_the_token_endpoints_answers_match_the_document(world_client, world_session):
+    from app.auth.accounts import create_client
+
+    _, secret = create_client(world_session, "contract-client", ["uploader"])
+    world_session.commit()
+    granted = {"grant_type": "client_credentials", "client_id": "contract-client"}
+    answers = {
+        200: world_client.post(TOKEN, data={**granted, "client_secret": secret}),
+        400: world_client.post(TOKEN, data={"grant_type": "implicit"}),
+        401: world_client.post(TOKEN, data={**granted, "client_secret": "wrong"}),
+    }
+    for status, response in answers.items():
+        assert response.status_code == status, response.text
+        check("POST", TOKEN, response)
+    assert answers[400].json()["error"] == "unsupported_grant_type"
+    assert answers[401].json()["error"] == "invalid_client"
