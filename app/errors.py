@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -111,6 +111,47 @@ class ServiceUnavailable(AppError):
 
     def __init__(self, detail: str, retry_after: int = 5) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class OAuthError(AppError):
+    """A token endpoint error (RFC 6749 section 5.2) that is also an RFC 9457 problem: the
+    problem members beside OAuth2's `error` and `error_description` (docs/decisions.md)."""
+
+    STATUS: ClassVar[dict[str, int]] = {
+        "invalid_request": 400,
+        "unsupported_grant_type": 400,
+        "invalid_client": 401,
+        # RFC 6749 says 400; SPEC section 5 says bad credentials are a 401.
+        "invalid_grant": 401,
+    }
+    TITLES: ClassVar[dict[str, str]] = {
+        "invalid_request": "Invalid token request",
+        "unsupported_grant_type": "Unsupported grant type",
+        "invalid_client": "Client authentication failed",
+        "invalid_grant": "Invalid grant",
+    }
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        basic_challenge: bool = False,
+    ) -> None:
+        self.status = self.STATUS[error]
+        self.slug = error.replace("_", "-")
+        self.title = self.TITLES[error]
+        challenge = 'Basic realm="omi"' if basic_challenge else "Bearer"
+        headers = {"WWW-Authenticate": challenge} if self.status == 401 else {}
+        headers["Cache-Control"] = "no-store"
+        super().__init__(
+            description,
+            errors=errors,
+            headers=headers,
+            error=error,
+            error_description=description,
+        )
 
 
 def field_error(loc: list[str | int], code: str, message: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from app import changes
 from app.config import Settings, get_settings
@@ -37,7 +38,12 @@ from app.routers import (
 from app.services.scoring.cache import ScoresCache
 from app.web import error_handlers
 from app.web.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
-from app.web.openapi_docs import API_ERRORS, declare_problem_media_type, problem_responses
+from app.web.openapi_docs import (
+    API_ERRORS,
+    declare_problem_media_type,
+    problem_responses,
+    without_validation_response,
+)
 
 log = logging.getLogger("omi")
 
@@ -93,6 +99,23 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
     return lifespan
 
 
+# Swagger UI without the online validator badge (it would call out) and keeping the token
+# entered under Authorize across reloads.
+SWAGGER_UI_PARAMETERS = {"validatorUrl": None, "persistAuthorization": True}
+
+
+def api_methods() -> list[str]:
+    """Every HTTP method an API route answers, for the CORS preflight."""
+    methods = {
+        method
+        for router in API_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }
+    return sorted(methods)
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -102,19 +125,27 @@ def create_app() -> FastAPI:
     if problems:
         log.warning("development mode: tokens are signed with an ephemeral key")
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the installed package, not a CDN.
+    app = FastAPIOffline(
         title="OMI service",
         version="1.0.0",
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
         lifespan=lifespan_for(settings),
+        swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+        static_url="/docs/assets",
     )
     app.state.scores_cache = ScoresCache()
     error_handlers.install(app)
     generate_openapi = app.openapi
-    app.openapi = lambda: declare_problem_media_type(generate_openapi())  # type: ignore[method-assign]
+    # Replacing app.openapi is how FastAPI documents post-processing the schema; mypy sees
+    # a method assignment.
+    app.openapi = lambda: declare_problem_media_type(  # type: ignore[method-assign]
+        without_validation_response(generate_openapi(), "issue_token")
+    )
     app.include_router(health.router)
-    app.include_router(auth.router, responses=problem_responses(422, 503))
+    # The token endpoint answers request faults as RFC 6749 invalid_request (400), not 422.
+    app.include_router(auth.router, responses=problem_responses(503))
     for router in API_ROUTERS:
         app.include_router(router, responses=API_ERRORS)
 
@@ -122,7 +153,7 @@ def create_app() -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=api_methods(),
             allow_headers=[
                 "Authorization",
                 "Content-Type",

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 
 COMMITTED = Path(__file__).parents[1] / "openapi" / "openapi.json"
-REGENERATE = "OMI_ENV=development .venv/bin/omi openapi"
+REGENERATE = "OMI_ENV=development .venv-test/bin/omi openapi"
 METHODS = {"get", "put", "post", "patch", "delete"}
 OPERATION_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
@@ -96,3 +96,34 @@ def test_api_operations_declare_their_error_responses_as_problems(served):
             content = responses[status]["content"]
             assert list(content) == ["application/problem+json"], (method, path, status)
             assert content["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
+
+
+UNPROTECTED = {("get", "/health/live"), ("get", "/health/ready"), ("post", "/api/v1/auth/token")}
+
+
+def test_the_oauth2_flows_point_at_the_token_endpoint(served):
+    scheme = served["components"]["securitySchemes"]["OAuth2"]
+    assert scheme["type"] == "oauth2"
+    assert set(scheme["flows"]) == {"password", "clientCredentials"}
+    for flow in scheme["flows"].values():
+        assert flow["tokenUrl"] == "/api/v1/auth/token"
+        assert "post" in served["paths"][flow["tokenUrl"]]
+
+
+def test_every_protected_operation_declares_the_scheme_and_only_those(served):
+    for method, path, operation in operations(served):
+        if (method, path) in UNPROTECTED:
+            assert "security" not in operation, (method, path)
+        else:
+            assert operation.get("security") == [{"OAuth2": []}], (method, path)
+
+
+def test_operations_that_declare_the_scheme_refuse_a_request_without_a_token(served):
+    # The declaration is not decoration: each such operation answers 401 without a token.
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        for method, path, operation in operations(served):
+            if "security" not in operation:
+                continue
+            url = re.sub(r"\{[^}]+\}", "x", path)
+            response = client.request(method.upper(), url)
+            assert response.status_code == 401, (method, path, response.status_code)

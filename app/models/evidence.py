@@ -154,6 +154,16 @@ class JudgementRead(BaseModel):
     updated_at: datetime
 
 
+class JudgementFinding(BaseModel):
+    """A criterion judgement as provisional findings and letters print it."""
+
+    criterion: str
+    inspectorate: str = PydanticField(description="Whose judgement: hmi-probation or hmi-prisons")
+    text: str = PydanticField(description="The criterion's text")
+    judgement: JudgementValue
+    narrative: str
+
+
 class InspectorateJudgement(BaseModel):
     inspectorate: str
     judgement: JudgementValue

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NotRequired
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, String
 from sqlmodel import Field, SQLModel
+from typing_extensions import TypedDict
 
 from app.models.base import UTCDateTime, new_id, utcnow
 
@@ -105,6 +106,22 @@ class TransitionRequest(BaseModel):
     to: InspectionStatus
 
 
+class SampleSummary(TypedDict):
+    """The sample as drawn (SPEC 6); the references only for roles that read cases."""
+
+    seed: str
+    population: int
+    in_scope: int
+    case_size: int
+    survey_size: int
+    cases_created: int
+    case_refs: NotRequired[list[str]]
+    survey_refs: NotRequired[list[str]]
+    drawn_at: str
+    drawn_by: str
+    replaced_cases: int
+
+
 class InspectionRead(BaseModel):
     id: str
     programme: str
@@ -119,6 +136,6 @@ class InspectionRead(BaseModel):
     team: list[str]
     recommendations: list[str]
     good_practice: list[str]
-    sample: dict[str, Any] | None
+    sample: SampleSummary | None = PydanticField(description="The drawn sample, once drawn")
     created_at: datetime
     updated_at: datetime

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, new_id, utcnow
+from app.models.evidence import JudgementFinding
 
 
 class LetterStatus(StrEnum):
@@ -37,3 +40,88 @@ class FindingsLetter(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     created_by: str | None = Field(default=None, max_length=64)
     published_by: str | None = Field(default=None, max_length=64)
+
+
+# --- the API's read schema (documentation: the service sends the letter's stored content) --
+# Members added to letters after some were published are optional: a published letter's
+# content is frozen as it was.
+
+
+class Figures(BaseModel):
+    yes: int
+    relevant: int
+    percent: float | None
+
+
+class LetterQuestion(BaseModel):
+    code: str
+    instrument: str
+    theme: str
+    text: str
+    trust: Figures
+    sample: Figures
+    choices: list[dict[str, str]] | None = PydanticField(
+        default=None, exclude_if=lambda value: value is None, description="Choice questions"
+    )
+    distribution: dict[str, dict[str, int]] | None = PydanticField(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Choice questions: each choice's count, for the trust and the sample",
+    )
+
+
+class ThemeMean(BaseModel):
+    mean: float | None = PydanticField(description="Unweighted mean of the theme's percents")
+
+
+class LetterTheme(BaseModel):
+    code: str
+    title: str
+    trust: ThemeMean
+    sample: ThemeMean
+
+
+class InspectionDates(BaseModel):
+    fieldwork_start: date
+    fieldwork_end: date | None
+
+
+class LetterRead(BaseModel):
+    id: str
+    inspection: str
+    trust: dict[str, str] = PydanticField(description="code, name and kind of area")
+    establishment: dict[str, str] | None = PydanticField(description="code and name")
+    programme: str | None = None
+    inspection_dates: InspectionDates | None = None
+    status: LetterStatus
+    version: int
+    supersedes: str | None = PydanticField(
+        default=None, description="The letter this version corrects"
+    )
+    case_count: int = PydanticField(description="The trust's cases in the sample")
+    sample_case_count: int | None = PydanticField(
+        default=None, description="Cases in the whole sample, beside which the trust is shown"
+    )
+    generated_at: datetime
+    published_at: datetime | None
+    updated_at: datetime
+    sample_areas: int | None = PydanticField(
+        default=None, description="Probation areas among the sample's cases (one: whole sample)"
+    )
+    letter_date: date = PydanticField(
+        description="The date the letter bears: published, else drafted"
+    )
+    questions: list[LetterQuestion]
+    themes: list[LetterTheme]
+    strengths: list[str] = PydanticField(description="Question codes")
+    improvements: list[str] = PydanticField(description="Question codes")
+    recommendations: list[str]
+    judgements: list[JudgementFinding] = []
+    signatory: dict[str, str] = PydanticField(description="name and title")
+
+
+class LetterList(BaseModel):
+    items: list[LetterRead]
+    total: int
+    limit: int
+    offset: int

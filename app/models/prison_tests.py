@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -89,13 +89,31 @@ class PrisonTestCount(BaseModel):
     labels: dict[str, int] = PydanticField(description="The same counts by label")
 
 
+class PrisonTestFiltersApplied(BaseModel):
+    """The filters as applied (null or empty: not filtered)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    framework_id: str | None
+    programme: str | None
+    inspection: list[str]
+    establishment: str | None
+    establishment_type: str | None
+    region: str | None
+    from_: date | None = PydanticField(alias="from")
+    to: date | None
+    status: list[str]
+
+
 class PrisonTestRow(BaseModel):
-    group: dict[str, object]
+    group: dict[str, str | int | None] = PydanticField(
+        description="The row's value of the group_by dimension; {} ungrouped"
+    )
     inspections: int = PydanticField(description="Matching inspections with any test scored")
     tests: list[PrisonTestCount]
 
 
 class PrisonTestAggregates(BaseModel):
-    filters: dict[str, object]
+    filters: PrisonTestFiltersApplied
     group_by: str | None
     rows: list[PrisonTestRow]

@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.models.evidence import CriterionCoverage
+from app.models.evidence import CriterionCoverage, JudgementFinding
+from app.models.inspection import InspectionStatus
 from app.models.prison_tests import PrisonTestRead
 from app.models.review import QuestionAgreement
+
+
+class AggregateFilters(BaseModel):
+    """The filters as applied (null or empty: not filtered)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    programme: str | None
+    inspection: list[str]
+    establishment: str | None
+    establishment_type: str | None
+    region: str | None
+    trust: str | None
+    from_: date | None = Field(alias="from")
+    to: date | None
+    status: list[str]
+    in_scope: bool | None
+
+
+GroupKey = dict[str, str | int | None]
 
 
 class Figures(BaseModel):
@@ -138,6 +159,9 @@ class PooledQuestion(BaseModel):
     code: str
     text: str
     key: bool
+    section: str | None
+    theme: str | None
+    criteria: list[str]
     yes: int
     no: int
     na: int
@@ -162,7 +186,7 @@ class PooledInstrument(BaseModel):
 
 
 class AggregateRow(BaseModel):
-    group: dict[str, Any]
+    group: GroupKey = Field(description="The row's value of the group_by dimension; {} ungrouped")
     label: str | None = None
     inspections: int
     cases: int
@@ -173,7 +197,7 @@ class AggregateRow(BaseModel):
 
 class Aggregates(BaseModel):
     framework: FrameworkRef
-    filters: dict[str, Any]
+    filters: AggregateFilters
     group_by: str | None
     compare: dict[str, date | None] | None
     notes: list[str]
@@ -214,8 +238,16 @@ class FindingsAgreement(BaseModel):
     )
 
 
+class FindingsInspection(BaseModel):
+    id: str
+    programme: str
+    status: InspectionStatus
+    fieldwork_start: date
+    fieldwork_end: date | None
+
+
 class ProvisionalFindings(BaseModel):
-    inspection: dict[str, Any]
+    inspection: FindingsInspection
     establishment: dict[str, str] | None
     trust: dict[str, str] | None
     cases: int
@@ -226,7 +258,7 @@ class ProvisionalFindings(BaseModel):
     improvements: list[Highlight]
     recommendations: list[str]
     good_practice: list[str]
-    judgements: list[dict[str, Any]]
+    judgements: list[JudgementFinding]
     agreement: FindingsAgreement = Field(
         description="Agreement of the second readings, with the questions of low agreement"
     )

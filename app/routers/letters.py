@@ -8,10 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
 
 from app.changes import LETTERS, KeptBodies
-from app.models.letter import LetterStatus
+from app.models.letter import LetterList, LetterRead, LetterStatus
 from app.services.letters import service as letters
 from app.services.letters.document import letter_document
 from app.services.letters.render import render_html, render_pdf, render_revision
@@ -35,56 +34,6 @@ from app.web.openapi_docs import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["findings letters"])
 LETTER_TYPES = ("application/json", "text/html", "application/pdf")
-
-
-class Figures(BaseModel):
-    yes: int
-    relevant: int
-    percent: float | None
-
-
-class LetterQuestion(BaseModel):
-    code: str
-    instrument: str
-    theme: str
-    text: str
-    trust: Figures
-    sample: Figures
-    choices: list[dict[str, str]] | None = Field(
-        default=None, exclude_if=lambda value: value is None, description="Choice questions"
-    )
-    distribution: dict[str, dict[str, int]] | None = Field(
-        default=None,
-        exclude_if=lambda value: value is None,
-        description="Choice questions: each choice's count, for the trust and the sample",
-    )
-
-
-class LetterRead(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    inspection: str
-    trust: dict[str, str]
-    establishment: dict[str, str] | None
-    status: LetterStatus
-    version: int
-    case_count: int
-    published_at: datetime | None
-    updated_at: datetime
-    questions: list[LetterQuestion]
-    themes: list[dict[str, Any]]
-    strengths: list[str]
-    improvements: list[str]
-    recommendations: list[str]
-    signatory: dict[str, str]
-
-
-class LetterList(BaseModel):
-    items: list[LetterRead]
-    total: int
-    limit: int
-    offset: int
 
 
 @router.post(

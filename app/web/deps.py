@@ -6,8 +6,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Query, Request
+from fastapi import BackgroundTasks, Depends, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.security import OAuth2
 from sqlmodel import Session
 
 from app.auth.accounts import load_principal
@@ -26,6 +28,22 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StreamSessionDep = Annotated[Session, Depends(get_session, scope="request")]
 
 
+TOKEN_URL = "/api/v1/auth/token"
+
+# Declares the OAuth2 scheme in the OpenAPI document on every operation that needs a
+# caller (so /docs has an Authorize button); the token itself is checked below.
+OAUTH2 = OAuth2(
+    flows=OAuthFlows(
+        password=OAuthFlowPassword(tokenUrl=TOKEN_URL),
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL),
+    ),
+    scheme_name="OAuth2",
+    description="Bearer tokens from the token endpoint: the password grant for people, "
+    "client credentials for systems.",
+    auto_error=False,
+)
+
+
 def _bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -34,7 +52,11 @@ def _bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def current_principal(request: Request, session: SessionDep) -> Principal:
+async def current_principal(
+    request: Request,
+    session: SessionDep,
+    _declared: Annotated[str | None, Security(OAUTH2)],
+) -> Principal:
     """The caller named by a valid token whose account still exists and is enabled."""
     try:
         claims = decode_token(_bearer_token(request))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +32,13 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[FieldFault] | None = None
+
+
+class TokenProblem(Problem):
+    """A token endpoint error: a problem document carrying OAuth2's members (RFC 6749 5.2)."""
+
+    error: Literal["invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type"]
+    error_description: str
 
 
 Responses = dict[int | str, dict[str, Any]]
@@ -79,4 +86,13 @@ def declare_problem_media_type(document: dict[str, Any]) -> dict[str, Any]:
                 if declared.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
                     declared = {"schema": problem}
                 content["application/problem+json"] = declared
+    return document
+
+
+def without_validation_response(document: dict[str, Any], operation_id: str) -> dict[str, Any]:
+    """Drop the 422 FastAPI declares for an operation whose handler never sends one."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if operation.get("operationId") == operation_id:
+                operation.get("responses", {}).pop("422", None)
     return document

@@ -6,6 +6,7 @@ garbage tokens and a burst of parallel guesses.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -110,21 +111,42 @@ def test_secrets_are_stored_hashed(session, alice):
     assert secret not in service.secret_hash and service.secret_hash.startswith("$argon2")
 
 
+def assert_oauth_error(response, status: int, error: str) -> dict:
+    """An RFC 6749 error that is also an RFC 9457 problem, never cached."""
+    body = assert_problem(response, status)
+    assert body["error"] == error
+    assert body["error_description"] == body["detail"] and body["detail"]
+    assert body["type"] == f"/problems/{error.replace('_', '-')}" and body["title"]
+    assert response.headers["cache-control"] == "no-store"
+    assert "access_token" not in body
+    return body
+
+
 @pytest.mark.parametrize(
-    "form",
+    ("form", "error"),
     [
-        {"grant_type": "password", "username": "alice", "password": "not-the-password"},
-        {"grant_type": "password", "username": "nobody", "password": PASSWORD},
-        {"grant_type": "client_credentials", "client_id": "nightly", "client_secret": "wrong"},
-        {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "wrong"},
+        (
+            {"grant_type": "password", "username": "alice", "password": "not-the-password"},
+            "invalid_grant",
+        ),
+        ({"grant_type": "password", "username": "nobody", "password": PASSWORD}, "invalid_grant"),
+        (
+            {"grant_type": "client_credentials", "client_id": "nightly", "client_secret": "wrong"},
+            "invalid_client",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "wrong"},
+            "invalid_client",
+        ),
     ],
     ids=["bad-password", "unknown-user", "bad-secret", "unknown-client"],
 )
-def test_bad_credentials_are_a_401_problem(client, session, alice, form):
+def test_bad_credentials_are_a_401_in_oauth2s_terms(client, session, alice, form, error):
     create_client(session, "nightly", ["uploader"])
-    body = assert_problem(client.post(TOKEN, data=form), 401)
+    response = client.post(TOKEN, data=form)
+    body = assert_oauth_error(response, 401, error)
     assert body["detail"] == "the credentials are not valid"
-    assert "access_token" not in body
+    assert response.headers["www-authenticate"] == "Bearer"
 
 
 def test_a_disabled_account_cannot_log_in(client, session, alice):
@@ -143,14 +165,64 @@ def test_a_disabled_client_cannot_get_a_token(client, session):
     assert_problem(client.post(TOKEN, data=form), 401)
 
 
-def test_missing_fields_and_unknown_grants_are_located_422s(client):
-    body = assert_problem(client.post(TOKEN, data={"grant_type": "password"}), 422)
+def test_missing_fields_are_an_invalid_request_with_each_field_located(client):
+    body = assert_oauth_error(
+        client.post(TOKEN, data={"grant_type": "password"}), 400, "invalid_request"
+    )
     assert {tuple(error["loc"]) for error in body["errors"]} == {
         ("body", "username"),
         ("body", "password"),
     }
-    body = assert_problem(client.post(TOKEN, data={"grant_type": "implicit"}), 422)
+    body = assert_oauth_error(client.post(TOKEN, data={}), 400, "invalid_request")
     assert body["errors"][0]["loc"] == ["body", "grant_type"]
+    # A JSON body is not the OAuth2 form: nothing of it is read.
+    sent_as_json = client.post(TOKEN, json={"grant_type": "password", "username": "alice"})
+    assert_oauth_error(sent_as_json, 400, "invalid_request")
+
+
+def test_another_grant_is_an_unsupported_grant_type(client):
+    for grant in ("implicit", "authorization_code", "refresh_token", "PASSWORD"):
+        response = client.post(TOKEN, data={"grant_type": grant, "username": "a", "password": "b"})
+        assert_oauth_error(response, 400, "unsupported_grant_type")
+
+
+def test_oversized_fields_are_an_invalid_request(client):
+    form = {"grant_type": "password", "username": "u" * 65, "password": PASSWORD}
+    body = assert_oauth_error(client.post(TOKEN, data=form), 400, "invalid_request")
+    assert body["errors"][0]["loc"] == ["body", "username"]
+
+
+def test_a_token_response_is_never_cached(client, alice):
+    response = login(client, "alice")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["pragma"] == "no-cache"
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def test_a_system_may_authenticate_with_http_basic(client, session):
+    service, secret = create_client(session, "basic-client", ["uploader"])
+    form = {"grant_type": "client_credentials"}
+    response = client.post(TOKEN, data=form, headers=basic("basic-client", secret))
+    assert response.status_code == 200, response.text
+    assert (
+        jwt.get_unverified_claims(response.json()["access_token"])["sub"] == f"client:{service.id}"
+    )
+    refused = client.post(TOKEN, data=form, headers=basic("basic-client", "wrong"))
+    assert_oauth_error(refused, 401, "invalid_client")
+    assert refused.headers["www-authenticate"].startswith("Basic")
+    garbage = client.post(TOKEN, data=form, headers={"Authorization": "Basic !!!"})
+    assert_oauth_error(garbage, 401, "invalid_client")
+
+
+def test_client_credentials_in_both_places_are_an_invalid_request(client, session):
+    _, secret = create_client(session, "twice", ["uploader"])
+    form = {"grant_type": "client_credentials", "client_id": "twice", "client_secret": secret}
+    response = client.post(TOKEN, data=form, headers=basic("twice", secret))
+    assert_oauth_error(response, 400, "invalid_request")
 
 
 # --- the login throttle -------------------------------------------------------------------

@@ -242,9 +242,7 @@ def test_a_dry_run_checks_every_row_and_writes_nothing(client, auth, session):
     assert count(session, AuditEvent, AuditEvent.action == "case_import.created") == 0
 
 
-def test_upsert_writes_the_columns_of_known_cases_and_creates_new_ones(
-    client, auth, session
-):
+def test_upsert_writes_the_columns_of_known_cases_and_creates_new_ones(client, auth, session):
     inspection = make_inspection(session)
     old = make_case(
         session,

@@ -33,11 +33,16 @@ def _flat(app: FastAPI) -> list[tuple[object, str | None, set[str] | None]]:
     return [(c.original_route, c.path, c.methods) for c in iter_route_contexts(app.routes)]
 
 
+def _documented(route: object) -> bool:
+    # The offline documentation pages are APIRoutes kept out of the OpenAPI document.
+    return isinstance(route, APIRoute) and route.include_in_schema
+
+
 def api_endpoints(app: FastAPI) -> list[Endpoint]:
-    """Every APIRoute, once per method."""
+    """Every APIRoute of the OpenAPI document, once per method."""
     found = []
     for route, path, methods in _flat(app):
-        if isinstance(route, APIRoute):
+        if isinstance(route, APIRoute) and _documented(route):
             found += [
                 Endpoint(method, path or route.path, route) for method in sorted(methods or ())
             ]
@@ -45,5 +50,5 @@ def api_endpoints(app: FastAPI) -> list[Endpoint]:
 
 
 def other_paths(app: FastAPI) -> set[str]:
-    """Paths served by plain (non-API) routes: the documentation pages."""
-    return {path for route, path, _ in _flat(app) if not isinstance(route, APIRoute) and path}
+    """Paths served by routes outside the OpenAPI document: the documentation pages."""
+    return {path for route, path, _ in _flat(app) if not _documented(route) and path}

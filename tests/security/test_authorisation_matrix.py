@@ -19,7 +19,8 @@ PUBLIC = {
     ("GET", "/health/ready"),
     ("POST", "/api/v1/auth/token"),
 }
-DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# /docs/assets: Swagger UI and ReDoc themselves, served so the pages work offline.
+DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/docs/assets", "/redoc"}
 
 JUDGEMENT = "/api/v1/inspections/{inspection_id}/judgements/{criterion_code}"
 SURVEY_IMPORT = "/api/v1/inspections/{inspection_id}/survey-imports/{import_id}"

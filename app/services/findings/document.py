@@ -50,13 +50,9 @@ def findings_document(findings: ProvisionalFindings) -> Document:
     inspection = findings.inspection
     subject = findings.establishment or findings.trust or {}
     name = subject.get("name", "inspection")
-    period = fieldwork_period(inspection.get("fieldwork_start"), inspection.get("fieldwork_end"))
-    facts = [("Inspected", name)]
-    if inspection.get("programme"):
-        facts.append(("Programme", str(inspection["programme"])))
-    facts.append(("Fieldwork", period))
-    if inspection.get("status"):
-        facts.append(("Inspection status", str(inspection["status"]).replace("_", " ")))
+    period = fieldwork_period(inspection.fieldwork_start, inspection.fieldwork_end)
+    facts = [("Inspected", name), ("Programme", inspection.programme), ("Fieldwork", period)]
+    facts.append(("Inspection status", str(inspection.status).replace("_", " ")))
     facts += [
         ("Cases inspected", str(findings.cases)),
         ("Cases approved", f"{findings.cases_approved} of {findings.cases}"),
@@ -164,9 +160,9 @@ def findings_document(findings: ProvisionalFindings) -> Document:
                     headings=["Criterion", "Judgement", "Narrative"],
                     rows=[
                         [
-                            f"{j.get('criterion', '')} {j.get('text') or ''}".strip(),
-                            judgement_label(j.get("judgement")),
-                            j.get("narrative") or "",
+                            f"{j.criterion} {j.text}".strip(),
+                            judgement_label(j.judgement),
+                            j.narrative,
                         ]
                         for j in findings.judgements
                     ],
