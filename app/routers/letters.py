@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from app.models.letter import LetterStatus
@@ -18,7 +18,6 @@ from app.web.deps import (
     ReadLetters,
     SessionDep,
     WriteLetters,
-    webhook_outbox,
 )
 from app.web.http import json_with_etag, not_modified, representation_etag
 from app.web.negotiation import negotiate
@@ -165,8 +164,6 @@ def get_letter(
     operation_id="publish_findings_letter",
     response_model=LetterRead,
     responses=problem_responses(409),
-    # The trust's webhook, if it has one, is called once the publication has committed.
-    dependencies=[Depends(webhook_outbox)],
 )
 def publish_letter(
     letter_id: str, request: Request, session: SessionDep, principal: WriteLetters
