@@ -252,6 +252,43 @@ def test_an_idempotent_retry_sent_to_the_other_server_replays(cluster):
     assert other.status_code == 422
 
 
+def test_the_same_key_through_both_servers_at_once_creates_one_inspection(cluster):
+    body = {
+        "programme": "pomi",
+        "framework": "omi-custody-2011",
+        "establishment": "durham",
+        "fieldwork_start": "2012-01-09",
+    }
+    key = {"Idempotency-Key": f"race-{uuid.uuid4().hex}"}
+    start = threading.Barrier(2)
+    answers: dict[str, httpx.Response] = {}
+
+    def send(server: Server) -> None:
+        start.wait()
+        answers[server.name] = httpx.post(
+            f"{server.url}/api/v1/inspections",
+            json=body,
+            headers={**cluster.admin, **key},
+            timeout=60,
+        )
+
+    threads = [threading.Thread(target=send, args=(s,)) for s in (cluster.a, cluster.b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(answer.status_code for answer in answers.values())
+    # Either the second found the first's response, or met it being written and was told
+    # to retry; never two inspections.
+    assert statuses in ([201, 201], [201, 409]), statuses
+    created = {a.json()["id"] for a in answers.values() if a.status_code == 201}
+    assert len(created) == 1
+    retry = httpx.post(
+        f"{cluster.a.url}/api/v1/inspections", json=body, headers={**cluster.admin, **key}
+    )
+    assert retry.status_code == 201 and retry.json()["id"] in created
+
+
 def _rmp_yes(document: dict[str, Any]) -> int:
     instrument = next(i for i in document["instruments"] if i["code"] == "case_file")
     return next(q for q in instrument["questions"] if q["code"] == "rmp_sufficient")["yes"]
