@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     # Whether `omi serve` runs the delivery worker beside the HTTP server.
     webhook_worker: bool = True
     webhook_poll_seconds: float = Field(default=2.0, gt=0)
-    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     # How long a worker's claim on a delivery lasts; a worker that dies mid-send loses its
     # claim after this, and the delivery is attempted again.
     webhook_claim_seconds: float = Field(default=120.0, gt=0)

@@ -57,7 +57,7 @@ class Courier:
     clock: Callable[[], float] = time.time
     resolver: Resolver = resolve
     allow_loopback: bool = False  # development only: http to a receiver on this machine
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
