@@ -123,6 +123,8 @@ class Worker:
 
     def deliver(self, delivery_id: str) -> None:
         with self.sessions() as session:
+            if session.get(WebhookDelivery, delivery_id) is None:
+                return  # removed with its trust since it was claimed
             message = self._message(session, delivery_id)
             session.commit()  # no transaction stays open while the receiver is called
         started = self.now()
@@ -135,7 +137,7 @@ class Worker:
 
     def _message(self, session: Session, delivery_id: str) -> Message | None:
         delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
-        assert delivery is not None  # deliveries are never deleted but with their trust
+        assert delivery is not None  # looked up just before, in this transaction
         # The trust's current receiver and secret: a webhook registered again after a
         # failure gets what is still pending, signed so that it verifies.
         webhook = session.get(TrustWebhook, delivery.trust_code, populate_existing=True)
@@ -223,8 +225,11 @@ class Worker:
         while not stop.is_set():
             try:
                 attempted = self.deliver_due()
-            except Exception:  # the database is away: try again at the next poll
-                log.warning("webhook worker could not reach the database", exc_info=True)
+            except Exception as exc:  # the database is away: try again at the next poll
+                log.warning(
+                    "webhook worker could not reach the database",
+                    extra={"worker": self.name, "error": type(exc).__name__},
+                )
                 attempted = 0
             if attempted >= self.plan.batch:
                 continue  # more may be due
