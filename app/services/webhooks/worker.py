@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -225,9 +225,15 @@ class Worker:
         while not stop.is_set():
             try:
                 attempted = self.deliver_due()
-            except Exception as exc:  # the database is away: try again at the next poll
+            except SQLAlchemyError as exc:  # the database is away: try at the next poll
                 log.warning(
                     "webhook worker could not reach the database",
+                    extra={"worker": self.name, "error": type(exc).__name__},
+                )
+                attempted = 0
+            except Exception as exc:  # a fault of its own must not end the worker
+                log.error(
+                    "webhook worker pass failed",
                     extra={"worker": self.name, "error": type(exc).__name__},
                 )
                 attempted = 0
