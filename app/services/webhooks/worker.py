@@ -109,8 +109,10 @@ class Worker:
                         claimed.append(delivery_id)
                 session.commit()
             except OperationalError:
-                # SQLite: another process wrote first. Nothing was sent; try again later.
                 session.rollback()
+                if session.get_bind().dialect.name != "sqlite":
+                    raise
+                # SQLite: another process wrote first. Nothing was sent; try again later.
                 return []
         return claimed
 
@@ -123,8 +125,12 @@ class Worker:
 
     def deliver(self, delivery_id: str) -> None:
         with self.sessions() as session:
-            if session.get(WebhookDelivery, delivery_id) is None:
-                return  # removed with its trust since it was claimed
+            delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
+            # Removed with its trust since it was claimed, or the claim ran out while earlier
+            # deliveries of the batch were sent: then another worker may hold it now.
+            if delivery is None or not self._still_ours(delivery):
+                session.commit()
+                return
             message = self._message(session, delivery_id)
             session.commit()  # no transaction stays open while the receiver is called
         started = self.now()
@@ -134,6 +140,14 @@ class Worker:
         with self.sessions() as session:
             self._record(session, delivery_id, started, duration, result, final=message is None)
             session.commit()
+
+    def _still_ours(self, delivery: WebhookDelivery) -> bool:
+        return (
+            delivery.claimed_by == self.name
+            and delivery.status == DeliveryStatus.pending
+            and delivery.next_attempt_at is not None
+            and delivery.next_attempt_at > self.now()
+        )
 
     def _message(self, session: Session, delivery_id: str) -> Message | None:
         delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)

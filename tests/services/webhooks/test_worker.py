@@ -207,3 +207,16 @@ def test_an_event_for_a_trust_whose_webhook_was_removed_fails_at_once(
     session.refresh(delivery)
     assert (delivery.status, delivery.last_error) == ("failed", "no_webhook")
     assert receiver.calls == []
+
+
+def test_a_worker_whose_claim_ran_out_before_it_sent_leaves_the_delivery_alone(
+    session, webhook, worker, receiver, clock
+):
+    delivery = queue(session, clock)
+    assert worker.claim() == [delivery.id]  # then earlier sends of its batch took long
+    clock.advance(PLAN.lease_seconds)
+    other = make_worker(session, receiver, clock, PLAN, "worker-b")
+    assert other.deliver_due() == 1
+    worker.deliver(delivery.id)  # the first worker comes to it at last
+    assert len(receiver.calls) == 1
+    assert [a.worker for a in attempts(session, delivery)] == ["worker-b"]
