@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values people paste from examples; a service signing tokens with one of them is open to all.
@@ -55,11 +55,28 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     # PostgreSQL only: cached reads learn of changes by notification, not a query per read.
     change_feed: bool = True
+
+    # Webhook deliveries (docs/operations.md). The first attempt is made at once; then one
+    # more after each of these delays, in seconds (about 27.6 hours in all), then "failed".
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    # Whether `omi serve` runs the delivery worker beside the HTTP server.
+    webhook_worker: bool = True
+    webhook_poll_seconds: float = Field(default=2.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    # How long a worker's claim on a delivery lasts; a worker that dies mid-send loses its
+    # claim after this, and the delivery is attempted again.
+    webhook_claim_seconds: float = Field(default=120.0, gt=0)
+    webhook_batch: int = Field(default=10, ge=1, le=100)
     log_level: str = "INFO"
 
     @property
     def is_development(self) -> bool:
         return self.omi_env is Environment.development
+
+    @property
+    def webhook_retry_delays(self) -> list[float]:
+        """Seconds to wait before each attempt after the first."""
+        return [float(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
 
     @property
     def uses_rsa(self) -> bool:
@@ -79,6 +96,14 @@ class Settings(BaseSettings):
         if len(secret) < MIN_SECRET_LENGTH:
             return [f"JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters"]
         return []
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule_is_numbers(cls, value: str) -> str:
+        delays = [float(part) for part in value.split(",") if part.strip()]
+        if any(delay < 0 for delay in delays):
+            raise ValueError("retry delays are seconds, none negative")
+        return value
 
 
 @lru_cache

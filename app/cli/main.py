@@ -24,7 +24,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.config import get_settings
     from app.logs import configure_logging
 
-    configure_logging(get_settings().log_level)
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    if settings.webhook_worker and not args.no_worker:
+        from app.cli.worker import start_in_background
+
+        # One delivery worker per `omi serve`, beside however many HTTP workers it starts.
+        start_in_background(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -37,6 +43,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
     )
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app.cli.worker import run_in_foreground
+    from app.config import get_settings
+    from app.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return run_in_foreground(settings, once=args.once)
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
@@ -141,7 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run the webhook delivery worker in this process (see `omi worker`)",
+    )
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run the webhook delivery worker alone")
+    worker.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    worker.set_defaults(handler=cmd_worker)
 
     db = commands.add_parser("db", help="database tasks").add_subparsers(
         dest="db_command", required=True, metavar="COMMAND"

@@ -16,7 +16,7 @@ from app.models.reference import Establishment, Programme, Region, Trust
 from app.models.review import CaseReview, SecondReading, SecondReadingAnswer
 from app.models.survey import SurveyAnswer, SurveyResponse
 from app.models.tally import AnswerTally
-from app.models.webhook import TrustWebhook
+from app.models.webhook import TrustWebhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "Answer",
@@ -44,6 +44,8 @@ __all__ = [
     "Trust",
     "TrustWebhook",
     "UserAccount",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "new_id",
     "utcnow",
 ]

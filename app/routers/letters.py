@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.changes import LETTERS, KeptBodies
@@ -20,7 +20,6 @@ from app.web.deps import (
     ReadLetters,
     SessionDep,
     WriteLetters,
-    webhook_outbox,
 )
 from app.web.http import (
     body_and_etag,
@@ -149,8 +148,6 @@ def get_letter(
     operation_id="publish_findings_letter",
     response_model=LetterRead,
     responses=problem_responses(409),
-    # The trust's webhook, if it has one, is called once the publication has committed.
-    dependencies=[Depends(webhook_outbox)],
 )
 def publish_letter(
     letter_id: str, request: Request, session: SessionDep, principal: WriteLetters

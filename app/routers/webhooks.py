@@ -1,16 +1,24 @@
-"""A trust's webhook: called, signed, when a findings letter for the trust is published."""
+"""A trust's webhook: called, signed, when a findings letter for the trust is published or
+superseded; the deliveries it was sent, and sending one again."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from app.models.webhook import WebhookRead, WebhookRegistered, WebhookWrite
+from app.models.webhook import (
+    DeliveryPage,
+    DeliveryRead,
+    DeliveryStatus,
+    WebhookRead,
+    WebhookRegistered,
+    WebhookWrite,
+)
 from app.services.webhooks import service as webhooks
-from app.web.deps import ReadWebhooks, SessionDep, WriteWebhooks
+from app.web.deps import PageDep, ReadWebhooks, SessionDep, WriteWebhooks
 from app.web.http import json_with_etag, representation_etag, require_match
 from app.web.openapi_docs import created_response, problem_responses
 
@@ -78,3 +86,43 @@ def delete_webhook(
     require_match(request, webhooks.public_view(webhooks.get(session, trust)))
     webhooks.delete(session, principal, trust)
     return Response(status_code=204)
+
+
+@router.get(
+    "/deliveries",
+    operation_id="list_trust_webhook_deliveries",
+    response_model=DeliveryPage,
+)
+def list_deliveries(
+    trust_code: TrustPath,
+    session: SessionDep,
+    principal: ReadWebhooks,
+    page: PageDep,
+    status: Annotated[
+        DeliveryStatus | None, Query(description="Only deliveries in this state")
+    ] = None,
+) -> DeliveryPage:
+    """Every event sent or to be sent to the trust's receiver, newest first, and how it went."""
+    trust = webhooks.visible_trust(session, principal, trust_code)
+    listing = webhooks.deliveries(
+        session, trust, limit=page.limit, offset=page.offset, status=status
+    )
+    return DeliveryPage.model_validate(listing.model_dump())
+
+
+@router.post(
+    "/deliveries/{delivery_id}/redeliver",
+    operation_id="redeliver_trust_webhook_delivery",
+    status_code=202,
+    response_model=DeliveryRead,
+)
+def redeliver(
+    trust_code: TrustPath,
+    delivery_id: Annotated[str, Path(max_length=32)],
+    session: SessionDep,
+    principal: WriteWebhooks,
+) -> DeliveryRead:
+    """Send the event again, with the same webhook-id, and a new round of retries (202)."""
+    trust = webhooks.visible_trust(session, principal, trust_code)
+    delivery = webhooks.redeliver(session, principal, trust, delivery_id)
+    return DeliveryRead.model_validate(webhooks.delivery_view(delivery))

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Query, Request, Security
+from fastapi import Depends, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
@@ -16,11 +16,9 @@ from app.auth.accounts import load_principal
 from app.auth.permissions import Access, Decision, Principal, Resource, decide
 from app.auth.principal_cache import principals
 from app.auth.security import TokenError, decode_token
-from app.config import get_settings
 from app.db import get_session
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.models import Inspection
-from app.services.webhooks.delivery import Courier, Outbox, dispatch, outbox
 
 # Scope "function": the commit happens before the response is sent, never after.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -149,25 +147,3 @@ def inspection_from_path(inspection_id: str, session: SessionDep) -> Inspection:
 
 
 InspectionDep = Annotated[Inspection, Depends(inspection_from_path)]
-
-
-def webhook_courier() -> Courier:
-    """How webhook deliveries travel: the network; tests override this with a receiver."""
-    return Courier(allow_loopback=get_settings().is_development)
-
-
-def webhook_outbox(
-    session: SessionDep,
-    later: StreamSessionDep,
-    background: BackgroundTasks,
-    courier: Annotated[Courier, Depends(webhook_courier)],
-) -> Outbox:
-    """Webhook deliveries of this request, sent after its transaction commits and it answers.
-
-    Background tasks run after the response, so after SessionDep's commit; the outbox itself
-    only releases what a commit kept. Outcomes are noted in `later`, a session that outlives
-    the response.
-    """
-    box = outbox(session)
-    background.add_task(dispatch, box, later, courier)
-    return box

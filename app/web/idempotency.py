@@ -16,10 +16,11 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.auth.permissions import Principal
-from app.errors import ValidationFailed, field_error
+from app.errors import Conflict, ValidationFailed, field_error
 from app.models import IdempotencyRecord, utcnow
 from app.web.http import representation_etag
 
@@ -97,19 +98,26 @@ class Idempotency:
         if etag:
             headers["ETag"] = representation_etag(body)
         if self.key is not None:
-            session.add(
-                IdempotencyRecord(
-                    principal=principal.subject,
-                    key=self.key,
-                    method=self.request.method,
-                    path=self.request.url.path[:500],
-                    fingerprint=self.fingerprint,
-                    status_code=status_code,
-                    body=body,
-                    headers=headers,
-                )
+            record = IdempotencyRecord(
+                principal=principal.subject,
+                key=self.key,
+                method=self.request.method,
+                path=self.request.url.path[:500],
+                fingerprint=self.fingerprint,
+                status_code=status_code,
+                body=body,
+                headers=headers,
             )
-            session.flush()
+            try:
+                with session.begin_nested():
+                    session.add(record)
+            except IntegrityError as exc:
+                # The same key, at the same moment, through another worker or server: the
+                # first to commit keeps its response; this request's writes are undone.
+                raise Conflict(
+                    "a request with this Idempotency-Key was being answered at the same time; "
+                    "retry to receive its response"
+                ) from exc
         return JSONResponse(body, status_code, headers)
 
     def create(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -166,3 +166,24 @@ def test_the_cache_keeps_only_its_newest_entries():
     assert cache.get("a", ("s",)) is None
     assert cache.get("c", ("s",)).body == b"c"
     assert cache.get("c", ("other",)) is None
+
+
+def test_a_change_that_commits_after_a_later_one_still_shows(world, monkeypatch):
+    """Two writers, say on two servers: the one that stamped its row first commits last, or
+    its server's clock is behind. The latest write time does not move; the figures must."""
+    from app.services.cases import service as cases_service
+
+    client, admin, base, read = world.client, world.admin, world.base, world.read
+    first = client.post(f"{base}/cases", json=CASE_BODY, headers=admin).json()
+    client.post(f"{base}/cases", json={**CASE_BODY, "case_ref": "C-002"}, headers=admin)
+    before = read()
+    assert case_file_yes(before["body"], "rmp_sufficient") == 2
+    earlier = datetime(2020, 1, 1, tzinfo=UTC)
+    monkeypatch.setattr(cases_service, "utcnow", lambda: earlier)
+    patched = client.patch(
+        f"/api/v1/cases/{first['id']}", json={"answers": {"rmp_sufficient": "no"}}, headers=admin
+    )
+    assert patched.status_code == 200
+    after = read()
+    assert case_file_yes(after["body"], "rmp_sufficient") == 1
+    assert after["etag"] != before["etag"]

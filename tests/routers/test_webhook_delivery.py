@@ -1,38 +1,34 @@
-"""Publishing a letter calls the trust's webhook once, signed, after the publication commits."""
+"""Publishing a letter queues its events with the publication; a worker sends them, signed.
+
+The history of a trust's deliveries and sending one again, for the trust and admins only.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from standardwebhooks import Webhook
 
 from app.logs import JsonFormatter
 from app.services.letters import service as letters_service
 from app.services.webhooks.delivery import Courier
-from app.web.deps import webhook_courier
+from app.services.webhooks.worker import Plan, Worker
 from tests.builders import make_case, make_inspection
+from tests.conftest import ALL_ROLES, role_headers
 
 OWN_TRUST = "durham-tees-valley"
 OTHER_TRUST = "northumbria"
 PATH = f"/api/v1/trusts/{OWN_TRUST}/webhook"
+DELIVERIES = f"{PATH}/deliveries"
 URL = "https://hooks.durham-tees-valley.example/omi-letters"
 RECEIVER_ADDRESS = "81.2.69.142"  # what the receiver's name resolves to, public
-NOW = 1_700_000_000  # the courier's clock: fixed, so the signed timestamp is known
-
-
-def verify(secret: str, request: httpx.Request, now: int, tolerance: int = 300) -> bool:
-    """What a receiver does (docs/decisions.md): recent timestamp, and the HMAC matches."""
-    timestamp = request.headers["X-OMI-Timestamp"]
-    if abs(now - int(timestamp)) > tolerance:
-        return False
-    signed = timestamp.encode() + b"." + request.content
-    expected = "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, request.headers["X-OMI-Signature"])
+# One attempt and one retry, at once: the schedule itself is the worker tests' subject.
+PLAN = Plan(delays=(0,))
 
 
 @dataclass
@@ -41,31 +37,39 @@ class Receiver:
 
     answers: list[int | Exception] = field(default_factory=lambda: [204])
     calls: list[httpx.Request] = field(default_factory=list)
-    waits: list[float] = field(default_factory=list)
-    open_transaction_seen: list[bool] = field(default_factory=list)
-    session: object = None
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         request.read()
         self.calls.append(request)
-        self.open_transaction_seen.append(self.session.in_transaction())
         answer = self.answers[min(len(self.calls), len(self.answers)) - 1]
         if isinstance(answer, Exception):
             raise answer
         return httpx.Response(answer, text="thanks")
 
+    def events(self) -> list[dict]:
+        return [json.loads(call.content) for call in self.calls]
+
 
 @pytest.fixture
-def receiver(app, session):
-    receiver = Receiver(session=session)
+def receiver() -> Receiver:
+    return Receiver()
+
+
+@pytest.fixture
+def worker(session, receiver) -> Worker:
     courier = Courier(
         transport=httpx.MockTransport(receiver.handle),
-        sleep=receiver.waits.append,
-        clock=lambda: NOW,
         resolver=lambda host, port: [RECEIVER_ADDRESS],
     )
-    app.dependency_overrides[webhook_courier] = lambda: courier
-    return receiver
+    return Worker(lambda: nullcontext(session), courier, PLAN, name="test-worker")
+
+
+def deliver(worker: Worker) -> int:
+    """Run the worker until nothing is due."""
+    total = 0
+    while attempted := worker.deliver_due():
+        total += attempted
+    return total
 
 
 @pytest.fixture
@@ -94,29 +98,35 @@ def publish(client, auth, letter):
     return client.post(f"/api/v1/findings-letters/{letter['id']}/publish", headers=auth("admin"))
 
 
-def webhook(client, auth):
-    return client.get(PATH, headers=auth("admin")).json()
+def history(client, auth, **params):
+    response = client.get(DELIVERIES, params=params, headers=auth("admin"))
+    assert response.status_code == 200
+    return response.json()
 
 
-def test_publishing_calls_the_trust_once_with_a_verifiable_signature(
-    client, auth, receiver, drafts, secret
+def test_publishing_queues_the_event_and_the_worker_sends_it_verifiably(
+    client, auth, receiver, worker, drafts, secret
 ):
     letter = drafts[OWN_TRUST]
     published = publish(client, auth, letter)
     assert published.status_code == 200
-    assert len(receiver.calls) == 1
-    request = receiver.calls[0]
+    assert receiver.calls == []  # nothing is sent by the request itself
+    [queued] = history(client, auth)["items"]
+    assert (queued["event"], queued["status"], queued["attempts"]) == (
+        "letter.published",
+        "pending",
+        0,
+    )
+    assert deliver(worker) == 1
+    [request] = receiver.calls
     assert request.method == "POST" and request.headers["host"] == httpx.URL(URL).host
     assert str(request.url) == str(httpx.URL(URL).copy_with(host=RECEIVER_ADDRESS))
-    assert verify(secret, request, NOW)
-    assert not verify(secret, request, NOW + 301)  # an old delivery replayed later is refused
-    assert not verify("another-secret", request, NOW)
-    assert request.headers["X-OMI-Event"] == "findings_letter.published"
-    assert len(request.headers["X-OMI-Delivery"]) == 32
     assert request.headers["content-type"] == "application/json"
-    event = json.loads(request.content)
-    assert event == {
-        "event": "findings_letter.published",
+    # As a trust's receiver verifies it, with a Standard Webhooks library and its secret.
+    event = Webhook(secret).verify(request.content, dict(request.headers))
+    assert request.headers["webhook-id"] == queued["id"]
+    assert event["type"] == "letter.published"
+    assert event["data"] == {
         "letter": letter["id"],
         "trust": OWN_TRUST,
         "inspection": letter["inspection"],
@@ -125,63 +135,103 @@ def test_publishing_calls_the_trust_once_with_a_verifiable_signature(
         "published_at": published.json()["published_at"],
         "url": f"/api/v1/findings-letters/{letter['id']}",
     }
-    # Called once the request's transaction was over, not while the publication could still roll back.
-    assert receiver.open_transaction_seen == [False]
-    shown = webhook(client, auth)
+    [sent] = history(client, auth)["items"]
+    assert sent["id"] == queued["id"]
+    assert (sent["status"], sent["attempts"], sent["last_http_status"]) == ("delivered", 1, 204)
+    assert sent["next_attempt_at"] is None and sent["delivered_at"] is not None
+    shown = client.get(PATH, headers=auth("admin")).json()
     assert shown["last_delivery_outcome"] == "delivered" and shown["last_delivery_status"] == 204
 
 
-def test_a_corrected_letter_announces_what_it_supersedes(client, auth, receiver, drafts, secret):
+def test_a_correction_announces_the_new_letter_and_the_one_it_supersedes(
+    client, auth, receiver, worker, drafts, secret
+):
     first = drafts[OWN_TRUST]
     publish(client, auth, first)
-    inspection = first["inspection"]
+    deliver(worker)
     redrafted = client.post(
-        f"/api/v1/inspections/{inspection}/findings-letters", headers=auth("admin")
+        f"/api/v1/inspections/{first['inspection']}/findings-letters", headers=auth("admin")
     ).json()["items"]
     second = next(item for item in redrafted if item["trust"]["code"] == OWN_TRUST)
     publish(client, auth, second)
-    events = [json.loads(call.content) for call in receiver.calls]
-    assert [(e["letter"], e["version"], e["supersedes"]) for e in events] == [
-        (first["id"], 1, None),
-        (second["id"], 2, first["id"]),
+    deliver(worker)
+    events = receiver.events()
+    assert [(e["type"], e["data"]["letter"]) for e in events] == [
+        ("letter.published", first["id"]),
+        ("letter.superseded", first["id"]),
+        ("letter.published", second["id"]),
     ]
-    ids = {call.headers["X-OMI-Delivery"] for call in receiver.calls}
-    assert len(ids) == 2
+    assert events[1]["data"]["superseded_by"] == second["id"]
+    assert events[2]["data"]["supersedes"] == first["id"]
+    assert len({call.headers["webhook-id"] for call in receiver.calls}) == 3
+    assert [item["event"] for item in history(client, auth)["items"]].count("letter.published") == 2
 
 
-def test_drafting_and_other_trusts_letters_call_nobody(client, auth, receiver, drafts, secret):
-    # Drafts were generated in the fixture; the other trust has no webhook.
-    assert publish(client, auth, drafts[OTHER_TRUST]).status_code == 200
-    assert receiver.calls == []
-    assert webhook(client, auth)["last_delivery_at"] is None
-
-
-def test_a_trust_without_a_webhook_is_published_to_as_before(client, auth, receiver, drafts):
-    assert publish(client, auth, drafts[OWN_TRUST]).status_code == 200
-    assert receiver.calls == []
-
-
-def test_a_failing_receiver_is_retried_and_never_fails_the_publication(
-    client, auth, receiver, drafts, secret
+def test_drafting_and_other_trusts_letters_queue_nothing(
+    client, auth, receiver, worker, drafts, secret
 ):
-    receiver.answers = [503]
-    response = publish(client, auth, drafts[OWN_TRUST])
-    assert response.status_code == 200 and response.json()["status"] == "published"
-    assert len(receiver.calls) == 3
-    assert len({call.headers["X-OMI-Delivery"] for call in receiver.calls}) == 1
-    assert all(verify(secret, call, NOW) for call in receiver.calls)
-    assert receiver.waits == [1.0, 2.0]  # backing off between attempts
-    shown = webhook(client, auth)
-    assert shown["last_delivery_outcome"] == "failed" and shown["last_delivery_status"] == 503
+    assert publish(client, auth, drafts[OTHER_TRUST]).status_code == 200
+    assert deliver(worker) == 0 and receiver.calls == []
+    assert history(client, auth)["total"] == 0
+
+
+def test_a_rolled_back_publication_queues_nothing(
+    client, auth, receiver, worker, drafts, secret, monkeypatch
+):
+    def fail_after_publishing(letter):
+        raise RuntimeError("the response could not be built")
+
+    monkeypatch.setattr(letters_service, "to_read", fail_after_publishing)
+    assert publish(client, auth, drafts[OWN_TRUST]).status_code == 500
+    monkeypatch.undo()
+    assert deliver(worker) == 0 and receiver.calls == []
+    assert history(client, auth)["total"] == 0
+    letter = client.get(
+        f"/api/v1/findings-letters/{drafts[OWN_TRUST]['id']}", headers=auth("admin")
+    )
+    assert letter.json()["status"] == "draft"
+
+
+def test_a_failed_delivery_is_shown_and_can_be_sent_again_with_the_same_id(
+    client, auth, receiver, worker, drafts, secret
+):
+    receiver.answers = [503, httpx.ConnectError("refused"), 204]
+    publish(client, auth, drafts[OWN_TRUST])
+    assert deliver(worker) == PLAN.attempts
+    [failed] = history(client, auth, status="failed")["items"]
+    assert (failed["attempts"], failed["last_http_status"], failed["last_error"]) == (
+        2,
+        None,
+        "ConnectError",
+    )
+    assert failed["next_attempt_at"] is None
+    assert history(client, auth, status="pending")["total"] == 0
+
+    again = client.post(
+        f"{DELIVERIES}/{failed['id']}/redeliver", headers=auth("trust", trust=OWN_TRUST)
+    )
+    assert again.status_code == 202
+    assert again.json()["status"] == "pending" and again.json()["next_attempt_at"] is not None
+    assert deliver(worker) == 1
+    [sent] = history(client, auth)["items"]
+    assert (sent["status"], sent["attempts"], sent["last_http_status"]) == ("delivered", 3, 204)
+    assert {call.headers["webhook-id"] for call in receiver.calls} == {failed["id"]}
+    audit = client.get(
+        "/api/v1/audit-events",
+        params={"action": "webhook_delivery.redelivered"},
+        headers=auth("admin"),
+    ).json()
+    assert [item["resource_id"] for item in audit["items"]] == [failed["id"]]
 
 
 def test_failures_are_logged_without_the_secret_the_url_or_the_event(
-    client, auth, receiver, drafts, secret, caplog
+    client, auth, receiver, worker, drafts, secret, caplog
 ):
     receiver.answers = [500]
+    publish(client, auth, drafts[OWN_TRUST])
     with caplog.at_level(logging.INFO, logger="omi.webhooks"):
-        publish(client, auth, drafts[OWN_TRUST])
-    delivery = receiver.calls[0].headers["X-OMI-Delivery"]
+        deliver(worker)
+    delivery = receiver.calls[0].headers["webhook-id"]
     [failure] = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert (failure.delivery, failure.trust, failure.status) == (delivery, OWN_TRUST, 500)
     logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)
@@ -190,43 +240,49 @@ def test_failures_are_logged_without_the_secret_the_url_or_the_event(
         assert private not in logged
 
 
-def test_a_receiver_that_recovers_gets_the_event(client, auth, receiver, drafts, secret):
-    receiver.answers = [httpx.ConnectTimeout("slow"), 200]
-    assert publish(client, auth, drafts[OWN_TRUST]).status_code == 200
-    assert len(receiver.calls) == 2
-    assert webhook(client, auth)["last_delivery_outcome"] == "delivered"
+@pytest.fixture
+def queued(client, auth, receiver, worker, drafts, secret):
+    """A delivery that failed for good, as the history names it."""
+    receiver.answers = [500]
+    publish(client, auth, drafts[OWN_TRUST])
+    deliver(worker)
+    return history(client, auth)["items"][0]["id"]
 
 
-@pytest.mark.parametrize(
-    ("answers", "attempts", "status"),
-    [
-        ([httpx.ConnectError("refused")], 3, None),
-        ([401], 1, 401),  # the receiver refuses the delivery: another try would not help
-        ([302], 1, 302),  # a redirect is not followed: only the registered URL is called
-    ],
-)
-def test_a_receiver_that_cannot_take_the_event_is_recorded(
-    client, auth, receiver, drafts, secret, answers, attempts, status
-):
-    receiver.answers = answers
-    assert publish(client, auth, drafts[OWN_TRUST]).status_code == 200
-    assert len(receiver.calls) == attempts
-    shown = webhook(client, auth)
-    assert shown["last_delivery_outcome"] == "failed" and shown["last_delivery_status"] == status
+# Admins and the trust itself; every other role may not know a trust's deliveries exist.
+SEES = {"admin", "trust"}
 
 
-def test_a_rolled_back_publication_calls_nobody(
-    client, auth, receiver, drafts, secret, monkeypatch
-):
-    def fail_after_publishing(letter):
-        raise RuntimeError("the response could not be built")
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_delivery_history_per_role(client, auth, queued, role):
+    response = client.get(DELIVERIES, headers=role_headers(auth, role))
+    if role in SEES:
+        assert response.status_code == 200
+        assert [item["id"] for item in response.json()["items"]] == [queued]
+    else:
+        assert response.status_code == 404
 
-    monkeypatch.setattr(letters_service, "to_read", fail_after_publishing)
-    response = publish(client, auth, drafts[OWN_TRUST])
-    assert response.status_code == 500
-    monkeypatch.undo()
-    assert receiver.calls == []
-    letter = client.get(
-        f"/api/v1/findings-letters/{drafts[OWN_TRUST]['id']}", headers=auth("admin")
-    )
-    assert letter.json()["status"] == "draft"
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_redelivery_per_role(client, auth, queued, role):
+    response = client.post(f"{DELIVERIES}/{queued}/redeliver", headers=role_headers(auth, role))
+    assert response.status_code == (202 if role in SEES else 404)
+    status = history(client, auth)["items"][0]["status"]
+    assert status == ("pending" if role in SEES else "failed")
+
+
+def test_another_trust_sees_neither_the_history_nor_the_delivery(client, auth, queued):
+    other = auth("trust", trust=OTHER_TRUST)
+    assert client.get(DELIVERIES, headers=other).status_code == 404
+    assert client.post(f"{DELIVERIES}/{queued}/redeliver", headers=other).status_code == 404
+    # Its own path does not reach another trust's delivery either.
+    mine = f"/api/v1/trusts/{OTHER_TRUST}/webhook/deliveries"
+    assert client.get(mine, headers=other).json()["total"] == 0
+    assert client.post(f"{mine}/{queued}/redeliver", headers=other).status_code == 404
+    assert client.post(f"{mine}/{queued}/redeliver", headers=auth("admin")).status_code == 404
+
+
+def test_an_unknown_delivery_is_404(client, auth, secret):
+    response = client.post(f"{DELIVERIES}/{'0' * 32}/redeliver", headers=auth("admin"))
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"

@@ -25,6 +25,8 @@ DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/docs/asset
 JUDGEMENT = "/api/v1/inspections/{inspection_id}/judgements/{criterion_code}"
 SURVEY_IMPORT = "/api/v1/inspections/{inspection_id}/survey-imports/{import_id}"
 WEBHOOK = "/api/v1/trusts/{trust_code}/webhook"
+DELIVERIES = f"{WEBHOOK}/deliveries"
+REDELIVER = f"{DELIVERIES}/{{delivery_id}}/redeliver"
 SECOND_READING = "/api/v1/cases/{case_id}/second-reading"
 PRISON_TEST = "/api/v1/inspections/{inspection_id}/healthy-prison-tests/{test}"
 RATING = "/api/v1/inspections/{inspection_id}/ratings/{section}"
@@ -110,6 +112,9 @@ ROUTES: dict[tuple[str, str], tuple[Resource, Access]] = {
     ("GET", WEBHOOK): (Resource.webhooks, R),
     ("PUT", WEBHOOK): (Resource.webhooks, W),
     ("DELETE", WEBHOOK): (Resource.webhooks, W),
+    # SPEC 17: the deliveries to a trust's webhook, and sending one again.
+    ("GET", DELIVERIES): (Resource.webhooks, R),
+    ("POST", REDELIVER): (Resource.webhooks, W),
 }
 
 # Object-level rules on top of the role table: a trust reads only its own released letters
@@ -117,7 +122,16 @@ ROUTES: dict[tuple[str, str], tuple[Resource, Access]] = {
 # recorded them (or an admin).
 HIDDEN_OBJECTS = {
     (("GET", "/api/v1/findings-letters/{letter_id}"), "trust_other"),
-    *((key, "trust_other") for key in [("GET", WEBHOOK), ("PUT", WEBHOOK), ("DELETE", WEBHOOK)]),
+    *(
+        (key, "trust_other")
+        for key in [
+            ("GET", WEBHOOK),
+            ("PUT", WEBHOOK),
+            ("DELETE", WEBHOOK),
+            ("GET", DELIVERIES),
+            ("POST", REDELIVER),
+        ]
+    ),
 }
 # A prisons inspector's PUT of the judgement records HMI Prisons' own judgement of the
 # criterion on this joint inspection; the second reading is the probation inspector's.
@@ -233,6 +247,7 @@ PATH_VALUES = {
     "region_code": lambda world: "north-east",
     "test": lambda world: "safety",
     "section": lambda world: "1",
+    "delivery_id": lambda world: world.delivery_id,
 }
 
 APP = create_app()

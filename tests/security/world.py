@@ -20,6 +20,7 @@ from app.models import (
     UserAccount,
 )
 from app.models.imports import ImportKind
+from app.services.webhooks import outbox
 from tests.builders import make_case, make_inspection, make_second_reading
 
 OWN_TRUST = "durham-tees-valley"
@@ -51,6 +52,7 @@ class World:
     letter_id: str | None
     author: str  # the probation inspector who recorded the evidence and the judgement
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    delivery_id: str = ""  # a delivery to the own trust's webhook
 
     def principal(self, name: str) -> Principal:
         roles, trust = PRINCIPALS[name]
@@ -154,6 +156,7 @@ def build_world(session: Session, *, with_letter: bool = True) -> World:
     )
     session.add_all([judgement, upload, survey_upload, webhook])
     session.flush()
+    delivery = outbox.enqueue(session, OWN_TRUST, "letter.published", None, {"letter": "seed"})
     world = World(
         inspection_id=inspection.id,
         case_id=cases[0].id,
@@ -166,6 +169,7 @@ def build_world(session: Session, *, with_letter: bool = True) -> World:
         letter_id=None,
         author=author,
         headers={name: headers for name, (_, headers) in accounts.items()},
+        delivery_id=delivery.id,
     )
     if with_letter:
         world.letter_id = _published_letter(session, inspection, world.principal("admin"))

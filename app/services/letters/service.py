@@ -234,11 +234,13 @@ def publish(session: Session, principal: Principal, letter: FindingsLetter) -> F
     if letter.status != LetterStatus.draft:
         raise Conflict(f"only a draft can be published; this letter is {letter.status}")
     now = utcnow()
+    superseded = None
     if letter.supersedes_id:
         previous = session.get(FindingsLetter, letter.supersedes_id)
         if previous is not None and previous.status == LetterStatus.published:
             previous.status, previous.updated_at = LetterStatus.superseded, now
             session.add(previous)
+            superseded = previous
     letter.status, letter.published_at, letter.updated_at = LetterStatus.published, now, now
     letter.published_by = principal.subject
     session.add(letter)
@@ -252,7 +254,8 @@ def publish(session: Session, principal: Principal, letter: FindingsLetter) -> F
         {"status": "draft"},
         {"status": "published", "version": letter.version, "supersedes": letter.supersedes_id},
     )
-    webhooks.announce_published(session, letter)
+    # In this transaction: the events exist exactly when the publication does.
+    webhooks.announce_published(session, letter, superseded)
     return letter
 
 

@@ -1,10 +1,12 @@
 """Rendered scores documents kept between reads while nothing under the inspection changed.
 
 A scores read is computed from the inspection's cases, answers, survey responses, evidence,
-judgements, review moves and rating overrides. Each read first takes their stamp: one statement of counts and latest
-write times, which moves on every insert, update or delete of those rows. A document is
-served from memory only when it was rendered under the same stamp, so no writer has to
-know about the cache and every worker process of the service keeps its own safely.
+judgements, review moves and rating overrides. Each read first takes their stamp: one
+statement of counts, sums of row revisions and latest write times, read from the database,
+which moves on every committed insert, update or delete of those rows, through whichever
+process it came. A document is served from memory only when it was rendered under the same
+stamp, so no writer has to know about the cache and every process of the service keeps its
+own safely (docs/operations.md).
 
 On PostgreSQL the change feed (app/changes.py) also vouches for a kept document: while
 no change under its inspection has been announced since it was stamped, it is served
@@ -52,26 +54,40 @@ class Rendered:
         object.__setattr__(self, "etag", etag_of(self.body))
 
 
-# (table, column of its latest write) for every table under an inspection that scores read.
+# (table, column of its latest write, whether every change of a row moves its revision)
+# for every table under an inspection that scores read.
 STAMPED = (
-    (Case, "updated_at"),
-    (SurveyResponse, "created_at"),
-    (EvidenceItem, "updated_at"),
-    (CriterionJudgement, "updated_at"),
+    (Case, "updated_at", True),
+    (SurveyResponse, "created_at", False),  # created and deleted, never changed
+    (EvidenceItem, "updated_at", True),
+    (CriterionJudgement, "updated_at", True),
     # Review moves and rating overrides change what scores say (approved counts, ratings);
-    # a move always writes a history row, an override moves its updated_at or its count.
-    (CaseReview, "created_at"),
-    (RatingOverride, "updated_at"),
+    # a move always writes a history row, an override moves its revision.
+    (CaseReview, "created_at", False),
+    (RatingOverride, "updated_at", True),
 )
+
+
+def _stamp_columns(table: str, column: str, revisioned: bool) -> str:
+    where = f"FROM {table} WHERE inspection_id = :inspection"
+    parts = [f"(SELECT count(*) {where})", f"(SELECT max({column}) {where})"]
+    if revisioned:
+        # The latest write time alone misses a change that committed after a later one:
+        # a transaction that stamped its row earlier (or on a server whose clock is behind)
+        # but committed last leaves the maximum where it was. The sum of revisions moves
+        # on every committed change, whatever the order of commits or the clocks.
+        parts.append(f"(SELECT coalesce(sum(revision), 0) {where})")
+    return ", ".join(parts)
+
+
 # Plain SQL built once: the stamp is taken on every read, and composing and compiling
 # a dozen ORM subqueries each time cost more than the rest of a cached read. It reads the
 # inspection row too, so a cached read needs no other query of the inspection.
 STAMP_SQL = text(
     "SELECT framework_id, revision, updated_at, "
     + ", ".join(
-        f"(SELECT count(*) FROM {model.__tablename__} WHERE inspection_id = :inspection), "
-        f"(SELECT max({column}) FROM {model.__tablename__} WHERE inspection_id = :inspection)"
-        for model, column in STAMPED
+        _stamp_columns(model.__tablename__, column, revisioned)
+        for model, column, revisioned in STAMPED
     )
     + f" FROM {Inspection.__tablename__} WHERE id = :inspection"
 )

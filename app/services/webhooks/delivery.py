@@ -1,79 +1,52 @@
-"""Signed webhook deliveries: queued in a transaction, sent once it commits, never failing it."""
+"""One attempt to send a webhook event, signed as the Standard Webhooks specification says.
+
+A receiver verifies `webhook-signature` with any Standard Webhooks library and the secret
+it was given (`whsec_` and base64): the signature is HMAC-SHA256, keyed with the decoded
+secret, over "<webhook-id>.<webhook-timestamp>.<body>", sent as "v1,<base64>".
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import logging
+import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
 
-from app.models import TrustWebhook, utcnow
 from app.services.webhooks.destinations import RefusedDestination, Resolver, pin, resolve
 
 log = logging.getLogger("omi.webhooks")
-OUTBOX = "webhook_outbox"
-# Worth another try: the receiver is down, overloaded or asks us to slow down.
-RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
 
 
-@dataclass(frozen=True)
-class Delivery:
-    id: str  # X-OMI-Delivery: the same on every attempt, so a receiver can drop repeats
-    event: str
-    trust_code: str
-    url: str
-    secret: str
-    body: bytes
+def new_secret() -> str:
+    """A signing secret in the Standard Webhooks form: whsec_ and 32 random bytes in base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-@dataclass
-class Outbox:
-    """Deliveries of one session: pending until its transaction commits, then released."""
-
-    pending: list[Delivery] = field(default_factory=list)
-    released: list[Delivery] = field(default_factory=list)
-
-    def queue(self, delivery: Delivery) -> None:
-        self.pending.append(delivery)
-
-    def take_released(self) -> list[Delivery]:
-        taken, self.released = self.released, []
-        return taken
+def signing_key(secret: str) -> bytes:
+    """The HMAC key a secret stands for. A secret issued before the whsec_ form (a plain
+    token) signs with its own bytes; registering the webhook again issues a whsec_ one."""
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+        except binascii.Error:
+            pass
+    return secret.encode()
 
 
-def outbox(session: Session) -> Outbox:
-    box = session.info.get(OUTBOX)
-    if box is None:
-        box = session.info[OUTBOX] = Outbox()
-    return box
-
-
-@event.listens_for(Session, "after_commit")
-def _release_on_commit(session: Session) -> None:
-    box = session.info.get(OUTBOX)
-    if box is not None and box.pending:
-        box.released += box.pending
-        box.pending.clear()
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_on_rollback(session: Session, transaction: SessionTransaction) -> None:
-    # A committed transaction released its deliveries just before; what is left was rolled back.
-    box = session.info.get(OUTBOX)
-    if box is not None and transaction.parent is None:
-        box.pending.clear()
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The X-OMI-Signature value: HMAC-SHA256 over "<timestamp>.<body>" with the trust's secret."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return f"sha256={digest.hexdigest()}"
+def sign(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
+    """The webhook-signature value: v1,<base64 HMAC-SHA256 of "id.timestamp.body">."""
+    signed = message_id.encode() + b"." + timestamp.encode() + b"." + body
+    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
 
 
 @dataclass(frozen=True)
@@ -81,102 +54,59 @@ class Courier:
     """How deliveries travel: the network by default; tests hand in a receiver and a clock."""
 
     transport: httpx.BaseTransport | None = None
-    sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     resolver: Resolver = resolve
     allow_loopback: bool = False  # development only: http to a receiver on this machine
-    attempts: int = 3
     timeout_seconds: float = 5.0
-    first_backoff_seconds: float = 1.0  # doubled before each further attempt
 
 
 @dataclass(frozen=True)
-class Outcome:
-    result: str  # "delivered" or "failed"
-    status: int | None  # the last HTTP status; None when the receiver never answered
+class Message:
+    id: str  # webhook-id: the delivery's id, the same on every attempt
+    event: str
+    trust_code: str
+    url: str
+    secret: str
+    body: bytes
 
 
-def send(delivery: Delivery, courier: Courier) -> Outcome:
-    """POST the event, retrying unreachable or overloaded receivers."""
-    status: int | None = None
-    with httpx.Client(
-        transport=courier.transport, timeout=courier.timeout_seconds, follow_redirects=False
-    ) as client:
-        for attempt in range(courier.attempts):
-            if attempt:
-                courier.sleep(courier.first_backoff_seconds * 2 ** (attempt - 1))
-            try:
-                status = _post(client, delivery, courier)
-            except RefusedDestination:
-                log.warning("webhook destination refused", extra=_facts(delivery, attempt, None))
-                return Outcome("failed", None)
-            except (httpx.HTTPError, OSError) as exc:  # OSError: the name did not resolve
-                status = None
-                log.info(
-                    "webhook attempt failed", extra=_facts(delivery, attempt, type(exc).__name__)
-                )
-                continue
-            if 200 <= status < 300:
-                return Outcome("delivered", status)
-            if status not in RETRYABLE:
-                break
-    log.warning("webhook delivery failed", extra=_facts(delivery, attempt, status))
-    return Outcome("failed", status)
+@dataclass(frozen=True)
+class Result:
+    status: int | None  # the HTTP status; None when the receiver never answered
+    error: str | None  # why there was no answer: the kind of error, never its text
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
 
 
-def _post(client: httpx.Client, delivery: Delivery, courier: Courier) -> int:
+def attempt(message: Message, courier: Courier) -> Result:
+    """POST the event once; never raises for anything the receiver or the network does."""
+    try:
+        with httpx.Client(
+            transport=courier.transport, timeout=courier.timeout_seconds, follow_redirects=False
+        ) as client:
+            return Result(_post(client, message, courier), None)
+    except RefusedDestination:
+        return Result(None, "refused_destination")
+    except (httpx.HTTPError, OSError) as exc:  # OSError: the name did not resolve
+        return Result(None, type(exc).__name__[:64])
+
+
+def _post(client: httpx.Client, message: Message, courier: Courier) -> int:
     # Resolved on every attempt and sent to the checked address: see webhook_destinations.
-    target = pin(delivery.url, courier.resolver, allow_loopback=courier.allow_loopback)
+    target = pin(message.url, courier.resolver, allow_loopback=courier.allow_loopback)
     timestamp = str(int(courier.clock()))
     headers = {
         **target.headers,
         "Content-Type": "application/json",
         "User-Agent": "omi-service-webhooks",
-        "X-OMI-Event": delivery.event,
-        "X-OMI-Delivery": delivery.id,
-        "X-OMI-Timestamp": timestamp,
-        "X-OMI-Signature": sign(delivery.secret, timestamp, delivery.body),
+        "webhook-id": message.id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": sign(message.secret, message.id, timestamp, message.body),
     }
     # Streamed, so a receiver's answer body is never read.
     with client.stream(
-        "POST", target.url, content=delivery.body, headers=headers, extensions=target.extensions
+        "POST", target.url, content=message.body, headers=headers, extensions=target.extensions
     ) as response:
         return response.status_code
-
-
-def _facts(delivery: Delivery, attempt: int, status: int | str | None) -> dict[str, object]:
-    # Ids and statuses only: the URL may embed a receiver's token, the body is the trust's.
-    return {
-        "delivery": delivery.id,
-        "trust": delivery.trust_code,
-        "attempt": attempt + 1,
-        "status": status,
-    }
-
-
-def dispatch(box: Outbox, session: Session, courier: Courier) -> None:
-    """Send what the request committed and note each outcome on the webhook; never raises."""
-    if box.pending:
-        log.error("webhook deliveries queued in a transaction that had not committed: not sent")
-    for delivery in box.take_released():
-        try:
-            outcome = send(delivery, courier)
-        except Exception as exc:  # the publication stands whatever happens here
-            log.warning("webhook delivery failed", extra=_facts(delivery, 0, type(exc).__name__))
-            outcome = Outcome("failed", None)
-        try:
-            record(session, delivery, outcome)
-        except Exception:
-            session.rollback()
-            log.warning("could not record a webhook outcome", extra={"delivery": delivery.id})
-
-
-def record(session: Session, delivery: Delivery, outcome: Outcome) -> None:
-    webhook = session.get(TrustWebhook, delivery.trust_code)
-    if webhook is None or webhook.url != delivery.url:
-        return  # removed or replaced while the delivery was under way
-    webhook.last_delivery_at = utcnow()
-    webhook.last_delivery_outcome = outcome.result
-    webhook.last_delivery_status = outcome.status
-    session.add(webhook)
-    session.flush()

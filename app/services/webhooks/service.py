@@ -1,26 +1,28 @@
-"""Trust webhooks: registered by an admin or the trust itself, told when a letter is published."""
+"""Trust webhooks: registered by an admin or the trust, told when its letters are published or
+superseded; the deliveries each event made, and sending one again."""
 
 from __future__ import annotations
 
 import ipaddress
-import json
-import secrets
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from app.auth.permissions import Principal, Role
 from app.config import get_settings
 from app.errors import NotFound, ValidationFailed, field_error
-from app.models import FindingsLetter, Trust, TrustWebhook, utcnow
-from app.models.webhook import MAX_URL_LENGTH
+from app.models import FindingsLetter, Trust, TrustWebhook, WebhookDelivery, utcnow
+from app.models.page import Page
+from app.models.webhook import MAX_URL_LENGTH, DeliveryStatus
 from app.services.audit import service as audit
-from app.services.webhooks.delivery import Delivery, outbox
+from app.services.webhooks import outbox
+from app.services.webhooks.delivery import new_secret
 from app.services.webhooks.destinations import is_public
 
-PUBLISHED_EVENT = "findings_letter.published"
+PUBLISHED_EVENT = "letter.published"
+SUPERSEDED_EVENT = "letter.superseded"
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -92,7 +94,7 @@ def register(
     webhook = find(session, trust)
     created = webhook is None
     before = None if webhook is None else public_view(webhook)
-    secret = secrets.token_urlsafe(32)
+    secret = new_secret()
     if webhook is None:
         webhook = TrustWebhook(trust_code=trust.code, url=url, secret=secret)
     webhook.url, webhook.secret, webhook.updated_at = url, secret, utcnow()
@@ -130,28 +132,119 @@ def public_view(webhook: TrustWebhook) -> dict[str, Any]:
     }
 
 
-def announce_published(session: Session, letter: FindingsLetter) -> None:
-    """Queue the trust's notification; it is sent only once this transaction commits."""
-    webhook = session.get(TrustWebhook, letter.trust_code)
-    if webhook is None:
+def announce_published(
+    session: Session, letter: FindingsLetter, superseded: FindingsLetter | None
+) -> None:
+    """Queue the trust's events in the publishing transaction: the letter published and, for
+    a correction, the letter it replaces superseded. Sent once that transaction commits."""
+    if session.get(TrustWebhook, letter.trust_code) is None:
         return
-    event = {
-        "event": PUBLISHED_EVENT,
-        "letter": letter.id,
-        "trust": letter.trust_code,
-        "inspection": letter.inspection_id,
-        "version": letter.version,
-        "supersedes": letter.supersedes_id,
-        "published_at": letter.published_at.isoformat() if letter.published_at else None,
-        "url": f"/api/v1/findings-letters/{letter.id}",
-    }
-    outbox(session).queue(
-        Delivery(
-            id=uuid.uuid4().hex,
-            event=PUBLISHED_EVENT,
-            trust_code=webhook.trust_code,
-            url=webhook.url,
-            secret=webhook.secret,
-            body=json.dumps(event, separators=(",", ":")).encode(),
+    if superseded is not None:
+        outbox.enqueue(
+            session,
+            superseded.trust_code,
+            SUPERSEDED_EVENT,
+            superseded.id,
+            {
+                "letter": superseded.id,
+                "trust": superseded.trust_code,
+                "inspection": superseded.inspection_id,
+                "version": superseded.version,
+                "superseded_by": letter.id,
+                "url": f"/api/v1/findings-letters/{superseded.id}",
+            },
         )
+    outbox.enqueue(
+        session,
+        letter.trust_code,
+        PUBLISHED_EVENT,
+        letter.id,
+        {
+            "letter": letter.id,
+            "trust": letter.trust_code,
+            "inspection": letter.inspection_id,
+            "version": letter.version,
+            "supersedes": letter.supersedes_id,
+            "published_at": letter.published_at.isoformat() if letter.published_at else None,
+            "url": f"/api/v1/findings-letters/{letter.id}",
+        },
     )
+
+
+def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
+    pending = delivery.status == DeliveryStatus.pending
+    return {
+        "id": delivery.id,
+        "event": delivery.event,
+        "letter": delivery.letter_id,
+        "created_at": delivery.created_at,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "last_attempt_at": delivery.last_attempt_at,
+        "last_http_status": delivery.last_http_status,
+        "last_error": delivery.last_error,
+        # While a worker holds it, the next attempt is the one under way.
+        "next_attempt_at": delivery.next_attempt_at if pending else None,
+        "delivered_at": delivery.delivered_at,
+    }
+
+
+def deliveries(
+    session: Session,
+    trust: Trust,
+    *,
+    limit: int,
+    offset: int,
+    status: DeliveryStatus | None = None,
+) -> Page[dict[str, Any]]:
+    """The trust's deliveries, newest first."""
+    filters = [col(WebhookDelivery.trust_code) == trust.code]
+    if status is not None:
+        filters.append(col(WebhookDelivery.status) == status)
+    total = session.exec(select(func.count()).select_from(WebhookDelivery).where(*filters)).one()
+    rows = session.exec(
+        select(WebhookDelivery)
+        .where(*filters)
+        .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return Page(items=[delivery_view(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
+def get_delivery(session: Session, trust: Trust, delivery_id: str) -> WebhookDelivery:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.trust_code != trust.code:
+        raise NotFound("no such delivery")
+    return delivery
+
+
+def redeliver(
+    session: Session, principal: Principal, trust: Trust, delivery_id: str
+) -> WebhookDelivery:
+    """Send the delivery again, with the same id, starting a new round of retries.
+
+    A delivery a worker is sending now is left to it: it is not sent twice at once."""
+    delivery = get_delivery(session, trust, delivery_id)
+    before = delivery_view(delivery)
+    now = utcnow()
+    claimed = (
+        delivery.status == DeliveryStatus.pending
+        and delivery.claimed_by is not None
+        and delivery.next_attempt_at is not None
+        and delivery.next_attempt_at > now
+    )
+    if not claimed:
+        delivery.status = DeliveryStatus.pending
+        delivery.round_attempts = 0
+        delivery.next_attempt_at = now
+        delivery.claimed_by = None
+        delivery.delivered_at = None
+        session.add(delivery)
+        session.flush()
+        outbox.mark_queued(session)
+    audit.record(
+        session, principal, "webhook_delivery.redelivered", "webhook_delivery", delivery.id,
+        before, delivery_view(delivery),
+    )  # fmt: skip
+    return delivery

@@ -1,19 +1,22 @@
-"""Webhook rules without the API: accepted URLs, the outbox's commit rule, signing, real HTTP."""
+"""Webhook rules without the API: accepted URLs, Standard Webhooks signing, one attempt over HTTP."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
-from app.models import Trust
-from app.services.webhooks.delivery import Courier, Delivery, Outcome, outbox, send, sign
+from app.services.webhooks.delivery import Courier, Message, Result, attempt, new_secret, sign
 from app.services.webhooks.service import url_faults
 
 PUBLIC = "https://hooks.durham-tees-valley.example/omi"
@@ -43,36 +46,44 @@ def test_which_urls_may_receive_deliveries(url, development, code):
     assert [fault["code"] for fault in faults] == ([code] if code else [])
 
 
-def delivery(url: str = PUBLIC) -> Delivery:
-    return Delivery(
+SECRET = new_secret()
+
+
+def message(url: str = PUBLIC) -> Message:
+    return Message(
         id="d" * 32,
-        event="findings_letter.published",
+        event="letter.published",
         trust_code="durham-tees-valley",
         url=url,
-        secret="s3cret",
-        body=b'{"event":"findings_letter.published"}',
+        secret=SECRET,
+        body=b'{"type":"letter.published"}',
     )
 
 
-def test_deliveries_are_released_by_a_commit_and_dropped_by_a_rollback(session):
-    box = outbox(session)
-    session.get(Trust, "durham-tees-valley")  # deliveries are queued inside a transaction
-    box.queue(delivery())
-    session.rollback()
-    assert box.take_released() == [] and box.pending == []
-
-    session.get(Trust, "durham-tees-valley")
-    box.queue(delivery())
-    session.commit()
-    assert box.take_released() == [delivery()]
-    assert box.take_released() == []  # each delivery is handed out once
+def test_a_new_secret_is_in_the_standard_webhooks_form():
+    secret = new_secret()
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
+    assert new_secret() != secret
 
 
-def test_the_signature_is_an_hmac_of_timestamp_and_body():
+def test_the_signature_is_the_standard_webhooks_one():
     body = b'{"letter":"abc"}'
-    expected = hmac.new(b"s3cret", b"1700000000." + body, hashlib.sha256).hexdigest()
-    assert sign("s3cret", "1700000000", body) == f"sha256={expected}"
-    assert sign("s3cret", "1700000001", body) != sign("s3cret", "1700000000", body)
+    key = base64.b64decode(SECRET.removeprefix("whsec_"))
+    expected = hmac.new(key, b"msg_1.1700000000." + body, hashlib.sha256).digest()
+    assert sign(SECRET, "msg_1", "1700000000", body) == "v1," + base64.b64encode(expected).decode()
+    stamp = datetime.fromtimestamp(1_700_000_000, UTC)
+    assert sign(SECRET, "msg_1", "1700000000", body) == Webhook(SECRET).sign(
+        "msg_1", stamp, body.decode()
+    )
+    assert sign(SECRET, "msg_1", "1700000001", body) != sign(SECRET, "msg_1", "1700000000", body)
+    assert sign(SECRET, "msg_2", "1700000000", body) != sign(SECRET, "msg_1", "1700000000", body)
+
+
+def test_a_secret_from_before_the_standard_form_still_signs():
+    legacy = "plain-token-issued-before-whsec"
+    expected = hmac.new(legacy.encode(), b"m.1.{}", hashlib.sha256).digest()
+    assert sign(legacy, "m", "1", b"{}") == "v1," + base64.b64encode(expected).decode()
 
 
 Received = list[tuple[dict[str, str], bytes]]
@@ -109,33 +120,33 @@ def local_receiver() -> Iterator[tuple[str, Received]]:
         thread.join()
 
 
-def test_a_real_http_receiver_gets_the_signed_event(local_receiver):
+def test_a_real_http_receiver_gets_an_event_it_verifies_with_a_standard_library(local_receiver):
     url, received = local_receiver
-    outcome = send(delivery(url), Courier(allow_loopback=True))  # as in development
-    assert (outcome.result, outcome.status) == ("delivered", 202)
+    result = attempt(message(url), Courier(allow_loopback=True))  # as in development
+    assert result == Result(202, None) and result.delivered
     [(headers, body)] = received
-    assert body == delivery().body
-    assert headers["X-OMI-Signature"] == sign("s3cret", headers["X-OMI-Timestamp"], body)
-    assert headers["X-OMI-Delivery"] == "d" * 32
+    assert body == message().body
+    # What a trust's receiver does: the Standard Webhooks library checks id, time and signature.
+    assert Webhook(SECRET).verify(body, headers) == {"type": "letter.published"}
+    assert headers["webhook-id"] == "d" * 32
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SECRET).verify(body + b" ", headers)
 
 
-def test_a_closed_port_is_tried_again_then_given_up():
+def test_a_closed_port_is_an_attempt_without_an_answer():
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    waits: list[float] = []
-    courier = Courier(sleep=waits.append, allow_loopback=True)
-    outcome = send(delivery(f"http://127.0.0.1:{port}/omi"), courier)
-    assert (outcome.result, outcome.status) == ("failed", None)
-    assert waits == [1.0, 2.0]
+    result = attempt(message(f"http://127.0.0.1:{port}/omi"), Courier(allow_loopback=True))
+    assert result == Result(None, "ConnectError") and not result.delivered
 
 
 def test_outside_development_a_receiver_on_this_machine_gets_nothing(local_receiver):
     url, received = local_receiver
-    waits: list[float] = []
-    outcome = send(delivery(url), Courier(sleep=waits.append))
-    assert (outcome.result, outcome.status) == ("failed", None)
-    assert received == [] and waits == []  # refused outright, not retried
+    assert attempt(message(url), Courier()) == Result(None, "refused_destination")
+    assert received == []
 
 
 class Recorder:
@@ -155,11 +166,7 @@ class Recorder:
         return httpx.Response(202)
 
     def courier(self) -> Courier:
-        return Courier(
-            transport=httpx.MockTransport(self.handle),
-            resolver=self.resolve,
-            sleep=lambda _: None,
-        )
+        return Courier(transport=httpx.MockTransport(self.handle), resolver=self.resolve)
 
 
 @pytest.mark.parametrize(
@@ -174,15 +181,14 @@ class Recorder:
 )
 def test_a_name_resolving_to_an_internal_address_gets_nothing(addresses):
     receiver = Recorder(addresses)
-    outcome = send(delivery(PUBLIC), receiver.courier())
-    assert (outcome.result, outcome.status) == ("failed", None)
+    assert attempt(message(PUBLIC), receiver.courier()) == Result(None, "refused_destination")
     assert receiver.requests == []
 
 
 def test_a_delivery_goes_to_the_address_it_checked_addressed_to_the_name():
     receiver = Recorder(["81.2.69.142", "2a00:1450:4009::1"])
-    outcome = send(delivery("https://hooks.example:8443/omi?token=abc"), receiver.courier())
-    assert outcome.result == "delivered"
+    result = attempt(message("https://hooks.example:8443/omi?token=abc"), receiver.courier())
+    assert result.delivered
     assert receiver.lookups == [("hooks.example", 8443)]
     [request] = receiver.requests
     assert str(request.url) == "https://81.2.69.142:8443/omi?token=abc"
@@ -197,18 +203,14 @@ def test_every_attempt_resolves_the_name_again():
     courier = Courier(
         transport=httpx.MockTransport(lambda request: httpx.Response(next(answers))),
         resolver=receiver.resolve,
-        sleep=lambda _: None,
     )
-    assert send(delivery(PUBLIC), courier).result == "delivered"
+    assert attempt(message(PUBLIC), courier) == Result(503, None)
+    assert attempt(message(PUBLIC), courier).delivered
     assert len(receiver.lookups) == 2
 
 
-def test_a_name_that_does_not_resolve_is_tried_again_then_given_up():
-    waits: list[float] = []
-
+def test_a_name_that_does_not_resolve_is_an_attempt_without_an_answer():
     def unknown(host: str, port: int) -> list[str]:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    courier = Courier(resolver=unknown, sleep=waits.append)
-    assert send(delivery(PUBLIC), courier) == Outcome("failed", None)
-    assert waits == [1.0, 2.0]
+    assert attempt(message(PUBLIC), Courier(resolver=unknown)) == Result(None, "gaierror")
