@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values people paste from examples; a service signing tokens with one of them is open to all.
@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     max_json_bytes: int = Field(default=1024 * 1024, ge=1024)
 
+    # Failed logins per account and address; per account from any address; per address
+    # over all accounts (0: no per-address ceiling, otherwise never below 50). SPEC 13.
     login_max_failures: int = Field(default=5, ge=1)
+    login_account_max_failures: int = Field(default=20, ge=1)
+    login_address_max_failures: int = Field(default=100, ge=0)
     login_window_seconds: int = Field(default=900, ge=1)
 
     letter_signatory_name: str = "Chief Inspector of Probation"
@@ -53,6 +57,14 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=10, ge=1)
     log_level: str = "INFO"
+
+    @field_validator("login_address_max_failures")
+    @classmethod
+    def _address_ceiling_spares_shared_addresses(cls, value: int) -> int:
+        # Many people of one trust log in from one address; a low ceiling would lock them all.
+        if 0 < value < 50:
+            raise ValueError("LOGIN_ADDRESS_MAX_FAILURES is 0 (off) or at least 50")
+        return value
 
     @property
     def is_development(self) -> bool:

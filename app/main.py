@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from app.config import get_settings
 from app.logs import configure_logging
 from app.routers import (
+    accounts,
     aggregates,
     audit,
     auth,
@@ -62,6 +63,7 @@ API_ROUTERS = [
     letters.router,
     webhooks.router,
     audit.router,
+    accounts.router,
 ]
 
 

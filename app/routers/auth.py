@@ -6,22 +6,23 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 
-from app.auth.accounts import (
-    authenticate_client,
-    authenticate_user,
-    principal_for_client,
-    principal_for_user,
-)
 from app.auth.login_throttle import LoginThrottle
 from app.auth.security import issue_token
 from app.config import get_settings
-from app.errors import TooManyRequests, Unauthorized, ValidationFailed, field_error
+from app.errors import ValidationFailed, field_error
 from app.models.accounts import TokenResponse
+from app.services.accounts.login import Attempt, log_in
 from app.web.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _settings = get_settings()
-throttle = LoginThrottle(_settings.login_max_failures, _settings.login_window_seconds)
+# Its counts live in the database: every process on one database shares the limits.
+throttle = LoginThrottle(
+    _settings.login_max_failures,
+    _settings.login_window_seconds,
+    account_max_failures=_settings.login_account_max_failures,
+    address_max_failures=_settings.login_address_max_failures,
+)
 
 
 def _required(**fields: str | None) -> None:
@@ -49,33 +50,18 @@ def token(
     client_secret: Annotated[str | None, Form(max_length=1024)] = None,
     scope: Annotated[str | None, Form(max_length=1024)] = None,
 ) -> TokenResponse:
-    """Exchange credentials for a bearer token (OAuth2 password or client_credentials grant)."""
+    """Exchange credentials for a bearer token (OAuth2 password or client_credentials grant).
+
+    Every attempt, refused or not, is an audit event (who, when, from which address).
+    """
     if grant_type == "password":
         _required(username=username, password=password)
-        name = f"user:{username}"
+        name, secret = username or "", password or ""
     else:
         _required(client_id=client_id, client_secret=client_secret)
-        name = f"client:{client_id}"
-    address = f"addr:{request.client.host if request.client else 'unknown'}"
-    wait, attempt = throttle.admit(name, address)
-    if wait:
-        raise TooManyRequests("too many failed attempts; try again later", retry_after=wait)
-
-    try:
-        if grant_type == "password":
-            user = authenticate_user(session, username or "", password or "")
-            principal = principal_for_user(user) if user else None
-        else:
-            client = authenticate_client(session, client_id or "", client_secret or "")
-            principal = principal_for_client(client) if client else None
-    except Exception:
-        # The check never ran (the database failed, say): not a failed guess.
-        throttle.withdraw(attempt, name, address)
-        raise
-    if principal is None:
-        raise Unauthorized("the credentials are not valid")
-    throttle.withdraw(attempt, address)
-    throttle.reset(name)
+        name, secret = client_id or "", client_secret or ""
+    address = request.client.host if request.client else "unknown"
+    principal = log_in(session, throttle, Attempt(grant_type, name, secret, address))
     access_token, expires_in = issue_token(
         principal.subject, sorted(role.value for role in principal.roles), principal.trust
     )
