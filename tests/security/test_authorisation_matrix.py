@@ -98,6 +98,16 @@ ROUTES: dict[tuple[str, str], tuple[Resource, Access]] = {
     ("GET", WEBHOOK): (Resource.webhooks, R),
     ("PUT", WEBHOOK): (Resource.webhooks, W),
     ("DELETE", WEBHOOK): (Resource.webhooks, W),
+    # SPEC 13: people and service clients, admin only.
+    ("GET", "/api/v1/users"): (Resource.accounts, R),
+    ("POST", "/api/v1/users"): (Resource.accounts, W),
+    ("GET", "/api/v1/users/{username}"): (Resource.accounts, R),
+    ("PATCH", "/api/v1/users/{username}"): (Resource.accounts, W),
+    ("GET", "/api/v1/clients"): (Resource.accounts, R),
+    ("POST", "/api/v1/clients"): (Resource.accounts, W),
+    ("GET", "/api/v1/clients/{client_id}"): (Resource.accounts, R),
+    ("PATCH", "/api/v1/clients/{client_id}"): (Resource.accounts, W),
+    ("POST", "/api/v1/clients/{client_id}/secret"): (Resource.accounts, W),
 }
 
 # Object-level rules on top of the role table: a trust reads only its own released letters
@@ -219,6 +229,8 @@ PATH_VALUES = {
     "trust_code": lambda world: OWN_TRUST,
     "test": lambda world: "safety",
     "section": lambda world: "1",
+    "username": lambda world: world.username,
+    "client_id": lambda world: world.client_id,
 }
 
 APP = create_app()

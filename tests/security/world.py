@@ -14,6 +14,7 @@ from app.models import (
     CaseImport,
     CriterionJudgement,
     EvidenceItem,
+    ServiceClient,
     SurveyAnswer,
     SurveyResponse,
     TrustWebhook,
@@ -51,6 +52,8 @@ class World:
     letter_id: str | None
     author: str  # the probation inspector who recorded the evidence and the judgement
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    username: str = ""  # an account and a service client for the accounts routes (SPEC 13)
+    client_id: str = ""
 
     def principal(self, name: str) -> Principal:
         roles, trust = PRINCIPALS[name]
@@ -152,7 +155,13 @@ def build_world(session: Session, *, with_letter: bool = True) -> World:
     webhook = TrustWebhook(
         trust_code=OWN_TRUST, url="https://hooks.durham-tees-valley.example/omi", secret="x" * 43
     )
-    session.add_all([judgement, upload, survey_upload, webhook])
+    person = UserAccount(
+        username="sec-account", password_hash="not-a-login-account", roles=["analyst"]
+    )
+    system = ServiceClient(
+        client_id="sec-system", secret_hash="not-a-login-secret", roles=["uploader"]
+    )
+    session.add_all([judgement, upload, survey_upload, webhook, person, system])
     session.flush()
     world = World(
         inspection_id=inspection.id,
@@ -166,6 +175,8 @@ def build_world(session: Session, *, with_letter: bool = True) -> World:
         letter_id=None,
         author=author,
         headers={name: headers for name, (_, headers) in accounts.items()},
+        username=person.username,
+        client_id=system.client_id,
     )
     if with_letter:
         world.letter_id = _published_letter(session, inspection, world.principal("admin"))
