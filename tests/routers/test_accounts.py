@@ -342,3 +342,14 @@ def test_a_clients_roles_are_checked_like_a_users(client, admin):
         f"{CLIENTS}/nightly-sync", json={"client_secret": "mine"}, headers=admin
     )
     assert secret_field.status_code == 422
+
+
+def test_a_change_that_changes_nothing_is_not_audited(client, admin, session):
+    make_user(client, admin)
+    make_client(client, admin)
+    for path, body in ((f"{USERS}/casey", {}), (f"{USERS}/casey", {"disabled": False}),
+                       (f"{CLIENTS}/nightly-sync", {"roles": ["uploader"]})):  # fmt: skip
+        assert client.patch(path, json=body, headers=admin).status_code == 200
+    assert [event.action for event in [*events(session, "user"), *events(session, "client")]] == [
+        "user.created", "client.created",
+    ]  # fmt: skip

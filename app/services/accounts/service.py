@@ -99,7 +99,8 @@ def change_user(
     after = _audited(user_view(user))
     if payload.password is not None:
         after["password_reset"] = True  # that it changed; never what to
-    audit.record(session, principal, "user.updated", "user", user.id, before, after)
+    if after != before:  # a change that changes nothing is not a write
+        audit.record(session, principal, "user.updated", "user", user.id, before, after)
     return user
 
 
@@ -141,7 +142,8 @@ def change_client(
     session.add(client)
     session.flush()
     after = _audited(client_view(client))
-    audit.record(session, principal, "client.updated", "client", client.id, before, after)
+    if after != before:
+        audit.record(session, principal, "client.updated", "client", client.id, before, after)
     return client
 
 
