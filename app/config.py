@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     max_json_bytes: int = Field(default=1024 * 1024, ge=1024)
 
+    # Failed logins per account and address; per account from any address; per address
+    # over all accounts (0: no per-address ceiling, otherwise never below 50). SPEC 13.
     login_max_failures: int = Field(default=5, ge=1)
+    login_account_max_failures: int = Field(default=20, ge=1)
+    login_address_max_failures: int = Field(default=100, ge=0)
     login_window_seconds: int = Field(default=900, ge=1)
 
     # The person who signs findings letters; with none set a letter is signed by the title.
@@ -68,6 +72,14 @@ class Settings(BaseSettings):
     webhook_claim_seconds: float = Field(default=120.0, gt=0)
     webhook_batch: int = Field(default=10, ge=1, le=100)
     log_level: str = "INFO"
+
+    @field_validator("login_address_max_failures")
+    @classmethod
+    def _address_ceiling_spares_shared_addresses(cls, value: int) -> int:
+        # Many people of one trust log in from one address; a low ceiling would lock them all.
+        if 0 < value < 50:
+            raise ValueError("LOGIN_ADDRESS_MAX_FAILURES is 0 (off) or at least 50")
+        return value
 
     @property
     def is_development(self) -> bool:

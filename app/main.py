@@ -15,6 +15,7 @@ from app import changes
 from app.config import Settings, get_settings
 from app.logs import configure_logging
 from app.routers import (
+    accounts,
     aggregates,
     audit,
     auth,
@@ -71,6 +72,7 @@ API_ROUTERS = [
     letters.router,
     webhooks.router,
     audit.router,
+    accounts.router,
 ]
 
 

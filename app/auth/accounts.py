@@ -16,7 +16,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 12
 
 
-def _check_roles(session: Session, roles: list[str], trust: str | None) -> list[Role]:
+def check_roles(session: Session, roles: list[str], trust: str | None) -> list[Role]:
     faults = []
     parsed: list[Role] = []
     for index, role in enumerate(roles):
@@ -37,6 +37,16 @@ def _check_roles(session: Session, roles: list[str], trust: str | None) -> list[
     return parsed
 
 
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "the account is not valid",
+            errors=[
+                field_error(["password"], "too_short", f"at least {MIN_PASSWORD_LENGTH} characters")
+            ],
+        )
+
+
 def create_user(
     session: Session, username: str, password: str, roles: list[str], trust: str | None = None
 ) -> UserAccount:
@@ -49,7 +59,7 @@ def create_user(
         )
     if faults:
         raise ValidationFailed("the account is not valid", errors=faults)
-    parsed = _check_roles(session, roles, trust)
+    parsed = check_roles(session, roles, trust)
     if session.exec(select(UserAccount).where(UserAccount.username == username)).first():
         raise Conflict(f"user {username!r} already exists")
     user = UserAccount(
@@ -72,7 +82,7 @@ def create_client(
             "the client is not valid",
             errors=[field_error(["client_id"], "invalid", "1-64 letters, digits or ._@-")],
         )
-    parsed = _check_roles(session, roles, trust)
+    parsed = check_roles(session, roles, trust)
     if session.exec(select(ServiceClient).where(ServiceClient.client_id == client_id)).first():
         raise Conflict(f"client {client_id!r} already exists")
     secret = generate_client_secret()

@@ -1,6 +1,6 @@
 """All tables, imported here so the metadata and migrations see every one."""
 
-from app.models.accounts import ServiceClient, UserAccount
+from app.models.accounts import LoginFailureCount, ServiceClient, UserAccount
 from app.models.audit import AuditEvent
 from app.models.base import new_id, utcnow
 from app.models.case import Answer, Case
@@ -33,6 +33,7 @@ __all__ = [
     "HealthyPrisonTest",
     "IdempotencyRecord",
     "Inspection",
+    "LoginFailureCount",
     "Programme",
     "RatingOverride",
     "Region",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -40,3 +41,87 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+
+
+class LoginFailureCount(SQLModel, table=True):
+    """Failed logins counted for one throttle key in its current window, shared by processes.
+
+    The key is a digest of what is counted (an account, an account and an address, or an
+    address), so no name or address typed at the login form is kept here.
+    """
+
+    __tablename__ = "login_failure_count"
+
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = Field(default=0)
+    window_start: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class AccountWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserCreate(AccountWrite):
+    username: str = PydanticField(
+        min_length=1, max_length=64, description="1-64 letters, digits or ._@-"
+    )
+    password: str = PydanticField(
+        min_length=1, max_length=1024, description="At least 12 characters; never answered back"
+    )
+    roles: list[str] = PydanticField(min_length=1, max_length=6)
+    trust: str | None = PydanticField(
+        default=None, max_length=64, description="Only for the trust role"
+    )
+
+
+class UserUpdate(AccountWrite):
+    """Only the fields sent change; `trust: null` clears the trust."""
+
+    roles: list[str] | None = PydanticField(default=None, min_length=1, max_length=6)
+    trust: str | None = PydanticField(default=None, max_length=64)
+    disabled: bool | None = PydanticField(
+        default=None, description="A disabled account's live tokens are refused at once"
+    )
+    password: str | None = PydanticField(
+        default=None, min_length=1, max_length=1024, description="A new password; write-only"
+    )
+
+
+class UserRead(BaseModel):
+    username: str
+    roles: list[str]
+    trust: str | None
+    disabled: bool
+    created_at: datetime
+
+
+class ClientCreate(AccountWrite):
+    client_id: str = PydanticField(
+        min_length=1, max_length=64, description="1-64 letters, digits or ._@-"
+    )
+    roles: list[str] = PydanticField(min_length=1, max_length=6)
+    trust: str | None = PydanticField(
+        default=None, max_length=64, description="Only for the trust role"
+    )
+
+
+class ClientUpdate(AccountWrite):
+    """Only the fields sent change; `trust: null` clears the trust."""
+
+    roles: list[str] | None = PydanticField(default=None, min_length=1, max_length=6)
+    trust: str | None = PydanticField(default=None, max_length=64)
+    disabled: bool | None = PydanticField(
+        default=None, description="A disabled client's live tokens are refused at once"
+    )
+
+
+class ClientRead(BaseModel):
+    client_id: str
+    roles: list[str]
+    trust: str | None
+    disabled: bool
+    created_at: datetime
+
+
+class ClientWithSecret(ClientRead):
+    client_secret: str = PydanticField(description="Shown in this answer only; store it now")

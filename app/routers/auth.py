@@ -9,23 +9,24 @@ from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Form, Request, Response
 
-from app.auth.accounts import (
-    authenticate_client,
-    authenticate_user,
-    principal_for_client,
-    principal_for_user,
-)
 from app.auth.login_throttle import LoginThrottle
 from app.auth.security import issue_token
 from app.config import get_settings
-from app.errors import OAuthError, TooManyRequests, field_error
+from app.errors import OAuthError, Unauthorized, field_error
 from app.models.accounts import TokenResponse
+from app.services.accounts.login import Attempt, GrantType, log_in
 from app.web.deps import SessionDep
 from app.web.openapi_docs import Problem, Responses, TokenProblem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _settings = get_settings()
-throttle = LoginThrottle(_settings.login_max_failures, _settings.login_window_seconds)
+# Its counts live in the database: every process on one database shares the limits.
+throttle = LoginThrottle(
+    _settings.login_max_failures,
+    _settings.login_window_seconds,
+    account_max_failures=_settings.login_account_max_failures,
+    address_max_failures=_settings.login_address_max_failures,
+)
 
 
 GRANT_TYPES = ("password", "client_credentials")
@@ -103,7 +104,8 @@ def token(
     """Exchange credentials for a bearer token (OAuth2 password or client_credentials grant).
 
     Errors carry OAuth2's `error` and `error_description` in a problem document. Systems may
-    send their credentials in the form or as HTTP Basic.
+    send their credentials in the form or as HTTP Basic. Every attempt, refused or not, is
+    an audit event (who, when, from which address).
     """
     _required(grant_type=grant_type)
     if grant_type not in GRANT_TYPES:
@@ -120,7 +122,7 @@ def token(
     basic = None
     if grant_type == "password":
         _required(username=username, password=password)
-        name = f"user:{username}"
+        name, secret = username or "", password or ""
     else:
         basic = _basic_credentials(request)
         if basic and (client_id or client_secret):
@@ -132,28 +134,16 @@ def token(
             _within_limits(client_id=client_id, client_secret=client_secret)
         else:
             _required(client_id=client_id, client_secret=client_secret)
-        name = f"client:{client_id}"
-    address = f"addr:{request.client.host if request.client else 'unknown'}"
-    wait, attempt = throttle.admit(name, address)
-    if wait:
-        raise TooManyRequests("too many failed attempts; try again later", retry_after=wait)
-
+        name, secret = client_id or "", client_secret or ""
+    address = request.client.host if request.client else "unknown"
+    grant: GrantType = "password" if grant_type == "password" else "client_credentials"
     try:
-        if grant_type == "password":
-            user = authenticate_user(session, username or "", password or "")
-            principal = principal_for_user(user) if user else None
-        else:
-            client = authenticate_client(session, client_id or "", client_secret or "")
-            principal = principal_for_client(client) if client else None
-    except Exception:
-        # The check never ran (the database failed, say): not a failed guess.
-        throttle.withdraw(attempt, name, address)
-        raise
-    if principal is None:
+        principal = log_in(session, throttle, Attempt(grant, name, secret, address))
+    except Unauthorized as exc:
         error = "invalid_grant" if grant_type == "password" else "invalid_client"
-        raise OAuthError(error, "the credentials are not valid", basic_challenge=bool(basic))
-    throttle.withdraw(attempt, address)
-    throttle.reset(name)
+        raise OAuthError(
+            error, "the credentials are not valid", basic_challenge=bool(basic)
+        ) from exc
     access_token, expires_in = issue_token(
         principal.subject, sorted(role.value for role in principal.roles), principal.trust
     )

@@ -97,6 +97,9 @@ def _verb(access: Access) -> str:
     return {Access.read: "read", Access.write: "change", Access.imports: "import"}[access]
 
 
+# SPEC 13: people and service clients, admin only; every other role gets 404.
+ReadAccounts = Annotated[Principal, Depends(require(Resource.accounts, Access.read))]
+WriteAccounts = Annotated[Principal, Depends(require(Resource.accounts, Access.write))]
 ReadReference = Annotated[Principal, Depends(require(Resource.reference, Access.read))]
 WriteReference = Annotated[Principal, Depends(require(Resource.reference, Access.write))]
 ReadInspections = Annotated[Principal, Depends(require(Resource.inspections, Access.read))]

@@ -61,6 +61,18 @@ def alice(session):
 
 
 @pytest.fixture
+def real_app_client(database_url) -> Iterator[TestClient]:
+    """The app with its own sessions: a request's rollback is a real one."""
+    from app import db
+    from app.main import create_app
+    from tests.conftest import clear_login_counts
+
+    clear_login_counts(db.get_engine())
+    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
 def bob(session):
     return create_user(session, "bob", PASSWORD, ["admin"])
 
@@ -228,22 +240,61 @@ def test_client_credentials_in_both_places_are_an_invalid_request(client, sessio
 # --- the login throttle -------------------------------------------------------------------
 
 
-def test_failures_per_account_are_throttled_whatever_the_address(app, alice, bob):
-    limit = get_settings().login_max_failures
-    for number in range(limit):
-        guess = login(from_address(app, f"10.0.0.{number + 1}"), "alice", "wrong-password")
-        assert guess.status_code == 401
-    refused = login(from_address(app, "10.0.1.1"), "alice")  # even the right password
+@pytest.fixture
+def limits(monkeypatch):
+    """Smaller limits than the defaults, so each test makes few argon2 checks."""
+    from app.routers.auth import throttle
+
+    monkeypatch.setattr(throttle, "max_failures", 3)
+    monkeypatch.setattr(throttle, "account_max_failures", 5)
+    monkeypatch.setattr(throttle, "address_max_failures", 8)
+    return throttle
+
+
+def test_the_shipped_limits():
+    settings = get_settings()
+    assert settings.login_max_failures == 5
+    assert settings.login_account_max_failures == 20
+    assert settings.login_address_max_failures >= 50
+
+
+def test_failures_per_account_and_address_are_throttled(app, alice, limits):
+    guesser = from_address(app, "10.0.0.1")
+    for _ in range(limits.max_failures):
+        assert login(guesser, "alice", "wrong-password").status_code == 401
+    refused = login(guesser, "alice")  # even the right password
     assert_problem(refused, 429)
     assert 0 < int(refused.headers["retry-after"]) <= get_settings().login_window_seconds
+    # Alice herself, elsewhere, is not locked out by one address's guesses.
+    assert login(from_address(app, "10.0.9.9"), "alice").status_code == 200
+
+
+def test_one_accounts_failures_never_throttle_another_behind_the_same_address(
+    app, alice, bob, limits
+):
+    shared = from_address(app, "198.51.100.1")  # a trust's systems share one egress
+    for _ in range(limits.max_failures):
+        assert login(shared, "alice", "wrong-password").status_code == 401
+    assert_problem(login(shared, "alice"), 429)
+    assert login(shared, "bob").status_code == 200
+    assert login(shared, "bob", "wrong-password").status_code == 401
+    assert login(shared, "bob").status_code == 200
+
+
+def test_failures_per_account_are_throttled_whatever_the_address(app, alice, bob, limits):
+    for number in range(limits.account_max_failures):
+        guess = login(from_address(app, f"10.0.0.{number + 1}"), "alice", "wrong-password")
+        assert guess.status_code == 401
+    refused = login(from_address(app, "10.0.1.1"), "alice")
+    assert_problem(refused, 429)
+    assert int(refused.headers["retry-after"]) > 0
     # Another account from another address is not held back.
     assert login(from_address(app, "10.0.2.1"), "bob").status_code == 200
 
 
-def test_failures_per_address_are_throttled_across_usernames(app, alice, bob):
-    limit = get_settings().login_max_failures
+def test_the_per_address_ceiling_stops_spraying_across_usernames(app, alice, bob, limits):
     guesser = from_address(app, "192.0.2.7")
-    for number in range(limit):
+    for number in range(limits.address_max_failures):
         assert login(guesser, f"user{number}", "wrong-password").status_code == 401
     refused = login(guesser, "alice")
     assert_problem(refused, 429)
@@ -251,16 +302,95 @@ def test_failures_per_address_are_throttled_across_usernames(app, alice, bob):
     assert login(from_address(app, "198.51.100.9"), "bob").status_code == 200
 
 
-def test_a_successful_login_clears_the_accounts_failures(app, alice):
-    limit = get_settings().login_max_failures
+@pytest.mark.parametrize("ceiling", [1, 49])
+def test_the_per_address_ceiling_is_never_below_fifty(monkeypatch, ceiling):
+    from pydantic import ValidationError
+
+    from app.config import Settings
+
+    monkeypatch.setenv("LOGIN_ADDRESS_MAX_FAILURES", str(ceiling))
+    with pytest.raises(ValidationError):
+        Settings()
+    monkeypatch.setenv("LOGIN_ADDRESS_MAX_FAILURES", "0")
+    assert Settings().login_address_max_failures == 0  # off
+
+
+def test_a_successful_login_clears_the_accounts_failures(app, alice, limits):
     caller = from_address(app, "203.0.113.5")
     other = from_address(app, "203.0.113.6")
-    for _ in range(limit - 1):
+    for _ in range(limits.max_failures - 1):
         assert login(caller, "alice", "wrong-password").status_code == 401
+    assert login(caller, "alice").status_code == 200
+    # The account starts afresh at that address too.
+    for _ in range(limits.max_failures - 1):
+        assert login(caller, "alice", "wrong-password").status_code == 401
+    assert login(caller, "alice").status_code == 200
     assert login(other, "alice").status_code == 200
-    # The account starts afresh; the address that guessed keeps its count.
-    assert login(other, "alice", "wrong-password").status_code == 401
-    assert login(other, "alice").status_code == 200
+
+
+# --- every login is an audit event --------------------------------------------------------
+
+
+def login_events(session, name: str) -> list:
+    from sqlmodel import col, select
+
+    from app.models import AuditEvent
+
+    return list(
+        session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.resource_type == "login", AuditEvent.resource_id == name)
+            .order_by(col(AuditEvent.id))
+        ).all()
+    )
+
+
+def test_every_login_refused_or_not_is_audited_without_the_password(app, session, alice, limits):
+    caller = from_address(app, "203.0.113.44")
+    assert login(caller, "alice", "wrong-password-1").status_code == 401
+    assert login(caller, "alice").status_code == 200
+    for _ in range(limits.max_failures):
+        login(caller, "alice", "wrong-password-2")
+    assert login(caller, "alice").status_code == 429
+    events = login_events(session, "alice")
+    assert [event.action for event in events] == [
+        "login.refused",
+        "login.succeeded",
+        *["login.refused"] * limits.max_failures,
+        "login.throttled",
+    ]
+    for event in events:
+        assert event.after["address"] == "203.0.113.44"
+        assert event.after["account"] == "user:alice"
+        assert event.at is not None and event.request_id
+        text = json.dumps([event.actor, event.before, event.after])
+        assert PASSWORD not in text and "wrong-password" not in text
+    assert events[1].actor == f"user:{alice.id}" == events[1].after["subject"]
+    assert {event.actor for event in events if event.action != "login.succeeded"} == {"anonymous"}
+
+
+def test_a_client_login_is_audited_without_the_secret(client, session):
+    create_client(session, "audited-client", ["uploader"])
+    form = {"grant_type": "client_credentials", "client_id": "audited-client",
+            "client_secret": "not-the-secret-at-all"}  # fmt: skip
+    assert client.post(TOKEN, data=form).status_code == 401
+    (event,) = login_events(session, "audited-client")
+    assert event.action == "login.refused" and event.after["grant_type"] == "client_credentials"
+    assert "not-the-secret-at-all" not in json.dumps(event.after)
+
+
+def test_the_audit_of_a_refused_login_survives_the_requests_rollback(real_app_client, database_url):
+    from app import db
+
+    response = real_app_client.post(
+        TOKEN, data={"grant_type": "password", "username": "rollback-probe", "password": "x" * 12}
+    )
+    assert response.status_code == 401
+    from sqlmodel import Session
+
+    with Session(db.get_engine()) as fresh:
+        (event,) = login_events(fresh, "rollback-probe")
+    assert event.action == "login.refused"
 
 
 # --- tokens refused on use ----------------------------------------------------------------

@@ -115,6 +115,16 @@ ROUTES: dict[tuple[str, str], tuple[Resource, Access]] = {
     # SPEC 17: the deliveries to a trust's webhook, and sending one again.
     ("GET", DELIVERIES): (Resource.webhooks, R),
     ("POST", REDELIVER): (Resource.webhooks, W),
+    # SPEC 13: people and service clients, admin only.
+    ("GET", "/api/v1/users"): (Resource.accounts, R),
+    ("POST", "/api/v1/users"): (Resource.accounts, W),
+    ("GET", "/api/v1/users/{username}"): (Resource.accounts, R),
+    ("PATCH", "/api/v1/users/{username}"): (Resource.accounts, W),
+    ("GET", "/api/v1/clients"): (Resource.accounts, R),
+    ("POST", "/api/v1/clients"): (Resource.accounts, W),
+    ("GET", "/api/v1/clients/{client_id}"): (Resource.accounts, R),
+    ("PATCH", "/api/v1/clients/{client_id}"): (Resource.accounts, W),
+    ("POST", "/api/v1/clients/{client_id}/secret"): (Resource.accounts, W),
 }
 
 # Object-level rules on top of the role table: a trust reads only its own released letters
@@ -248,6 +258,8 @@ PATH_VALUES = {
     "test": lambda world: "safety",
     "section": lambda world: "1",
     "delivery_id": lambda world: world.delivery_id,
+    "username": lambda world: world.username,
+    "client_id": lambda world: world.client_id,
 }
 
 APP = create_app()

@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from jose import jwt
 
-from app import config
+from app import config, db
 from app.config import get_settings
+from tests.conftest import clear_login_counts
 from tests.tokens import b64url, claims_for
 
 PROTECTED = "/api/v1/programmes"
@@ -171,6 +172,7 @@ def real_sessions_client(database_url) -> Iterator[TestClient]:
     """The app with its own sessions (no shared test session): requests really run in parallel."""
     from app.main import create_app
 
+    clear_login_counts(db.get_engine())
     with TestClient(create_app(), raise_server_exceptions=False) as test_client:
         yield test_client
 

@@ -14,6 +14,7 @@ from app.models import (
     CaseImport,
     CriterionJudgement,
     EvidenceItem,
+    ServiceClient,
     SurveyAnswer,
     SurveyResponse,
     TrustWebhook,
@@ -53,6 +54,8 @@ class World:
     author: str  # the probation inspector who recorded the evidence and the judgement
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     delivery_id: str = ""  # a delivery to the own trust's webhook
+    username: str = ""  # an account and a service client for the accounts routes (SPEC 13)
+    client_id: str = ""
 
     def principal(self, name: str) -> Principal:
         roles, trust = PRINCIPALS[name]
@@ -154,7 +157,13 @@ def build_world(session: Session, *, with_letter: bool = True) -> World:
     webhook = TrustWebhook(
         trust_code=OWN_TRUST, url="https://hooks.durham-tees-valley.example/omi", secret="x" * 43
     )
-    session.add_all([judgement, upload, survey_upload, webhook])
+    person = UserAccount(
+        username="sec-account", password_hash="not-a-login-account", roles=["analyst"]
+    )
+    system = ServiceClient(
+        client_id="sec-system", secret_hash="not-a-login-secret", roles=["uploader"]
+    )
+    session.add_all([judgement, upload, survey_upload, webhook, person, system])
     session.flush()
     delivery = outbox.enqueue(session, OWN_TRUST, "letter.published", None, {"letter": "seed"})
     world = World(
@@ -170,6 +179,8 @@ def build_world(session: Session, *, with_letter: bool = True) -> World:
         author=author,
         headers={name: headers for name, (_, headers) in accounts.items()},
         delivery_id=delivery.id,
+        username=person.username,
+        client_id=system.client_id,
     )
     if with_letter:
         world.letter_id = _published_letter(session, inspection, world.principal("admin"))
