@@ -18,6 +18,7 @@ never waits for the notification to come round.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -89,6 +90,19 @@ feed = ChangeFeed()
 
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
+# The table a plain write names; a write this does not read counts as seen.
+WRITE_TARGET = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.I)
+# Bookkeeping no cached read shows: a login's throttle count or a delivery attempt must
+# not make every kept answer stale.
+UNSEEN_TABLES = frozenset(
+    {
+        "audit_event",
+        "login_failure_count",
+        "idempotency_record",
+        "webhook_delivery",
+        "webhook_attempt",
+    }
+)
 
 
 @event.listens_for(Engine, "after_cursor_execute")
@@ -100,7 +114,10 @@ def _remember_writes(
     context: Any,
     _many: bool,
 ) -> None:
-    if statement.lstrip()[:6].upper().startswith(WRITES):
+    if not statement.lstrip()[:6].upper().startswith(WRITES):
+        return
+    target = WRITE_TARGET.match(statement)
+    if target is None or target.group(1).lower() not in UNSEEN_TABLES:
         connection.info["wrote"] = True
 
 
