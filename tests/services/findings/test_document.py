@@ -39,7 +39,7 @@ def make_findings() -> ProvisionalFindings:
              "yes": 2, "relevant": 3, "percent": 66.7, "low_base": True}]}],
         "strengths": [], "improvements": [],
         "recommendations": ["Review every plan."], "good_practice": [],
-        "judgements": [{"criterion": "4.6d", "text": "Risk of harm is managed",
+        "judgements": [{"criterion": "4.6d", "inspectorate": "hmi-probation", "text": "Risk of harm is managed",
                         "judgement": "met", "narrative": "Plans were thorough."}],
         "agreement": {"second_readings": 0, "overall": agreement, "low_agreement": []},
         "healthy_prison_tests": [{"test": "safety", "title": "Safety", "score": 3,
