@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.evidence import CriterionCoverage
 from app.models.prison_tests import PrisonTestRead
@@ -107,6 +107,9 @@ class PooledQuestion(BaseModel):
     code: str
     text: str
     key: bool
+    section: str | None = None
+    theme: str | None = None
+    criteria: list[str] = Field(default_factory=list)
     yes: int
     no: int
     na: int
@@ -130,21 +133,54 @@ class PooledInstrument(BaseModel):
     questions: list[PooledQuestion]
 
 
+GroupKey = str | int | bool | None
+
+
+class SubjectCounts(BaseModel):
+    inspections: int
+    cases: int
+    respondents: int
+
+
 class AggregateRow(BaseModel):
-    group: dict[str, Any]
+    group: dict[str, GroupKey] = Field(description="The group's key per dimension; {} ungrouped")
     label: str | None = None
     inspections: int
     cases: int
     respondents: int
     instruments: list[PooledInstrument]
-    compare: dict[str, int] | None = None
+    compare: SubjectCounts | None = None
+
+
+class AggregateFiltersRead(BaseModel):
+    """The filters an aggregate was computed with, as the query gave them."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    programme: str | None
+    inspection: list[str]
+    establishment: str | None
+    establishment_type: str | None
+    region: str | None
+    trust: str | None
+    start_from: date | None = Field(alias="from")
+    start_to: date | None = Field(alias="to")
+    status: list[str]
+    in_scope: bool | None
+
+
+class ComparePeriod(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    start_from: date | None = Field(alias="from")
+    start_to: date | None = Field(alias="to")
 
 
 class Aggregates(BaseModel):
     framework: FrameworkRef
-    filters: dict[str, Any]
+    filters: AggregateFiltersRead
     group_by: str | None
-    compare: dict[str, date | None] | None
+    compare: ComparePeriod | None
     notes: list[str]
     rows: list[AggregateRow]
 

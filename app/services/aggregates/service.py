@@ -13,6 +13,17 @@ from app.errors import ValidationFailed, field_error
 from app.models import Establishment, Framework, Inspection, Programme, Region, Trust
 from app.models.framework import Instrument, Question, Subject
 from app.models.inspection import InspectionStatus
+from app.models.scores import (
+    AggregateFiltersRead,
+    AggregateRow,
+    Aggregates,
+    ComparePeriod,
+    Comparison,
+    FrameworkRef,
+    PooledInstrument,
+    PooledQuestion,
+    SubjectCounts,
+)
 from app.rules.question_figures import Tally, question_row
 from app.rules.statistics import difference_points, percent, round1, two_proportion_p_value
 from app.services.aggregates.labels import labelled_keys
@@ -158,16 +169,16 @@ def _gather(
     return groups
 
 
-def _compared(yes: int, relevant: int, percent_now: float | None, other: Tally) -> dict[str, Any]:
+def _compared(yes: int, relevant: int, percent_now: float | None, other: Tally) -> Comparison:
     base = other.yes + other.no
     then = percent(other.yes, base)
-    return {
-        "yes": other.yes,
-        "relevant": base,
-        "percent": then,
-        "difference": difference_points(percent_now, then),
-        "p_value": two_proportion_p_value(yes, relevant, other.yes, base),
-    }
+    return Comparison(
+        yes=other.yes,
+        relevant=base,
+        percent=then,
+        difference=difference_points(percent_now, then),
+        p_value=two_proportion_p_value(yes, relevant, other.yes, base),
+    )
 
 
 def _question(
@@ -175,29 +186,31 @@ def _question(
     figures: GroupFigures,
     subjects: int,
     compared: GroupFigures | None,
-) -> dict[str, Any]:
-    row = question_row(question, figures.tallies.get(question.code), subjects)
+) -> PooledQuestion:
     mean, scored = figures.means.get(question.code, (None, 0))
-    row["mean_of_inspections"] = round1(mean)
-    row["inspections_scored"] = scored
+    pooled = PooledQuestion(
+        **question_row(question, figures.tallies.get(question.code), subjects),
+        mean_of_inspections=round1(mean),
+        inspections_scored=scored,
+    )
     if compared is not None:
         other = compared.tallies.get(question.code) or Tally()
-        row["compare"] = _compared(row["yes"], row["relevant"], row["percent"], other)
-    return row
+        pooled.compare = _compared(pooled.yes, pooled.relevant, pooled.percent, other)
+    return pooled
 
 
 def _instrument(
     instrument: Instrument, figures: GroupFigures, compared: GroupFigures | None, compare_on: bool
-) -> dict[str, Any]:
+) -> PooledInstrument:
     respondents = instrument.subject is Subject.respondent
     subjects = figures.respondents if respondents else figures.cases
     other = (compared or GroupFigures()) if compare_on else None
-    return {
-        "code": instrument.code,
-        "title": instrument.title,
-        "subject": instrument.subject.value,
-        "questions": [_question(q, figures, subjects, other) for q in instrument.questions],
-    }
+    return PooledInstrument(
+        code=instrument.code,
+        title=instrument.title,
+        subject=instrument.subject.value,
+        questions=[_question(q, figures, subjects, other) for q in instrument.questions],
+    )
 
 
 def aggregate(
@@ -206,7 +219,7 @@ def aggregate(
     filters: AggregateFilters,
     group_by: GroupBy | None = None,
     compare: Period | None = None,
-) -> dict[str, Any]:
+) -> Aggregates:
     """The aggregate table: one row per group (one row without group_by), every question pooled."""
     check_filters(session, filters, compare)
     document = frameworks.index_of(framework).document
@@ -230,49 +243,47 @@ def aggregate(
     for key, label in labelled_keys(session, group_by, set(groups) | set(earlier)):
         figures = groups.get(key) or GroupFigures()
         other = earlier.get(key)
-        row: dict[str, Any] = {
-            "group": {} if group_by is None else {group_by.value: key},
-            "label": label,
-            "inspections": figures.inspections,
-            "cases": figures.cases,
-            "respondents": figures.respondents,
-            "instruments": [
+        row = AggregateRow(
+            group={} if group_by is None else {group_by.value: key},
+            label=label,
+            inspections=figures.inspections,
+            cases=figures.cases,
+            respondents=figures.respondents,
+            instruments=[
                 _instrument(item, figures, other, compare is not None) for item in instruments
             ],
-        }
+        )
         if compare is not None:
             other = other or GroupFigures()
-            row["compare"] = {
-                "inspections": other.inspections,
-                "cases": other.cases,
-                "respondents": other.respondents,
-            }
+            row.compare = SubjectCounts(
+                inspections=other.inspections, cases=other.cases, respondents=other.respondents
+            )
         rows.append(row)
     notes = [NATIONAL_STANDARDS_LEFT_OUT]
     if has_survey and not with_survey:
         notes.insert(0, SURVEY_LEFT_OUT)
-    return {
-        "framework": {"code": framework.code, "version": framework.version},
-        "filters": describe(filters),
-        "group_by": group_by.value if group_by else None,
-        "compare": None
+    return Aggregates(
+        framework=FrameworkRef(code=framework.code, version=framework.version),
+        filters=describe(filters),
+        group_by=group_by.value if group_by else None,
+        compare=None
         if compare is None
-        else {"from": compare.start_from, "to": compare.start_to},
-        "notes": notes,
-        "rows": rows,
-    }
+        else ComparePeriod(start_from=compare.start_from, start_to=compare.start_to),
+        notes=notes,
+        rows=rows,
+    )
 
 
-def describe(filters: AggregateFilters) -> dict[str, Any]:
-    return {
-        "programme": filters.programme,
-        "inspection": list(filters.inspections),
-        "establishment": filters.establishment,
-        "establishment_type": filters.establishment_type,
-        "region": filters.region,
-        "trust": filters.trust,
-        "from": filters.start_from,
-        "to": filters.start_to,
-        "status": [status.value for status in filters.statuses],
-        "in_scope": filters.in_scope,
-    }
+def describe(filters: AggregateFilters) -> AggregateFiltersRead:
+    return AggregateFiltersRead(
+        programme=filters.programme,
+        inspection=list(filters.inspections),
+        establishment=filters.establishment,
+        establishment_type=filters.establishment_type,
+        region=filters.region,
+        trust=filters.trust,
+        start_from=filters.start_from,
+        start_to=filters.start_to,
+        status=[status.value for status in filters.statuses],
+        in_scope=filters.in_scope,
+    )
