@@ -117,6 +117,12 @@ class PooledQuestion(BaseModel):
     relevant: int
     percent: float | None
     ci95: list[float] | None
+    ci95_clustered: list[float] | None = Field(
+        default=None,
+        description="95% interval with inspections as clusters (ratio estimator, "
+        "cluster-robust variance; docs/clustered-intervals.md); null with fewer than two "
+        "inspections scored or nothing relevant",
+    )
     low_base: bool
     distribution: dict[str, int] | None = None
     mean_of_inspections: float | None = Field(
@@ -131,6 +137,11 @@ class PooledInstrument(BaseModel):
     title: str
     subject: str
     questions: list[PooledQuestion]
+    sections: list[SectionScore] = Field(
+        default_factory=list, description="Roll-ups of the pooled questions, as in scores"
+    )
+    themes: list[Rollup] = Field(default_factory=list)
+    criteria: list[Rollup] = Field(default_factory=list)
 
 
 GroupKey = str | int | bool | None
@@ -177,9 +188,12 @@ class ComparePeriod(BaseModel):
 
 
 class Aggregates(BaseModel):
-    framework: FrameworkRef
+    framework: FrameworkRef = Field(description="The latest version pooled")
+    versions: list[int] = Field(
+        default_factory=list, description="The versions pooled by question code"
+    )
     filters: AggregateFiltersRead
-    group_by: str | None
+    group_by: str | None = Field(description="The dimensions, comma-separated")
     compare: ComparePeriod | None
     notes: list[str]
     rows: list[AggregateRow]

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 
 from app.models.reference import EstablishmentType
 from app.models.scores import Aggregates
@@ -15,9 +16,10 @@ from app.services.aggregates.service import (
     GroupBy,
     Period,
     aggregate,
+    frameworks_to_pool,
+    parse_group_by,
     parse_statuses,
 )
-from app.services.frameworks import service as frameworks
 from app.web.deps import ReadScores, SessionDep
 from app.web.http import json_with_etag
 from app.web.negotiation import negotiate
@@ -42,7 +44,8 @@ def get_aggregates(
     _: ReadScores,
     framework: Annotated[str, Query(max_length=64, description="Framework code")],
     version: Annotated[
-        int | None, Query(ge=1, le=2**31 - 1, description="Latest when omitted")
+        list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None,
+        Query(description="Repeatable; every version, pooled by question code, when omitted"),
     ] = None,
     programme: Code = None,
     inspection: Annotated[list[str] | None, Query(description="Repeatable")] = None,
@@ -64,7 +67,15 @@ def get_aggregates(
         Query(description="Repeatable or comma-separated; all but planned when omitted"),
     ] = None,
     in_scope: Annotated[bool | None, Query(description="Only cases in (or out of) scope")] = None,
-    group_by: GroupBy | None = None,
+    group_by: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="One or two of "
+            + ", ".join(d.value for d in GroupBy)
+            + ", comma-separated",
+        ),
+    ] = None,
     compare_from: Annotated[
         date | None, Query(description="Comparison period: fieldwork starts on or after")
     ] = None,
@@ -94,8 +105,9 @@ def get_aggregates(
     compare = None
     if compare_from is not None or compare_to is not None:
         compare = Period(compare_from, compare_to)
+    dimensions = parse_group_by(group_by)
     table = aggregate(
-        session, frameworks.get(session, framework, version), filters, group_by, compare
+        session, frameworks_to_pool(session, framework, version), filters, dimensions, compare
     )
     if media_type == "text/csv":
         return Response(
