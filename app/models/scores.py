@@ -120,7 +120,7 @@ class PooledQuestion(BaseModel):
     ci95_clustered: list[float] | None = Field(
         default=None,
         description="95% interval with inspections as clusters (ratio estimator, "
-        "cluster-robust variance; docs/clustered-intervals.md); null with fewer than two "
+        "cluster-robust variance; docs/aggregates.md); null with fewer than two "
         "inspections scored or nothing relevant",
     )
     low_base: bool

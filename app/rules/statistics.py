@@ -152,7 +152,7 @@ def clustered_interval(
     over the k clusters with a relevant answer; the interval p ± z·√V, clamped to [0, 100]
     percent. Σ(y_i - p·n_i)² is expanded into Σy² - 2pΣyn + p²Σn², so that the database
     can return the three sums. None with fewer than two clusters or nothing relevant.
-    See docs/clustered-intervals.md.
+    See docs/aggregates.md.
     """
     if clusters < 2 or relevant <= 0:
         return None
