@@ -23,12 +23,71 @@ JOIN inspection i ON i.id = c.inspection_id
 WHERE i.framework_id = :framework AND i.status IN ('fieldwork', 'reporting', 'published')
 GROUP BY {group} a.question_code, a.value
 """
-GROUP_COLUMNS = {None: "", "establishment": "i.establishment_code,"}
+GROUP_COLUMNS = {
+    None: "",
+    "establishment": "i.establishment_code,",
+    "os_grade": "c.os_grade,",
+    "age_band": "CASE WHEN c.age_at_sentence >= 50 THEN '50+' WHEN c.age_at_sentence >= 25 "
+    "THEN '25-49' WHEN c.age_at_sentence >= 21 THEN '21-24' WHEN c.age_at_sentence >= 18 "
+    "THEN '18-20' END,",
+    "establishment_type,os_grade": "e.type, c.os_grade,",
+}
+# A pair with the establishment's type needs the establishment too.
+ESTABLISHMENT_JOIN = "LEFT JOIN establishment e ON e.code = i.establishment_code"
+
+# Groups the service sums from answer_tally are measured against summing the tally itself.
+TALLY_SQL = """
+SELECT {group} t.question_code, t.value, sum(t.answer_count), sum(t.yes_count), sum(t.no_count)
+FROM answer_tally t
+JOIN inspection i ON i.id = t.inspection_id
+WHERE i.framework_id = :framework AND i.status IN ('fieldwork', 'reporting', 'published')
+GROUP BY {group} t.question_code, t.value
+"""
+TALLY_GROUPS = {"in_scope": "t.in_scope,"}
+
+# The rows the case-level extract reads: the cases with their inspection and establishment,
+# then their answers, each read to the end.
+EXTRACT_CASES_SQL = """
+SELECT c.*, i.programme_code, i.fieldwork_start, i.establishment_code, e.type, e.region_code
+FROM inspection_case c
+JOIN inspection i ON i.id = c.inspection_id
+LEFT JOIN establishment e ON e.code = i.establishment_code
+WHERE i.framework_id = :framework AND i.status IN ('fieldwork', 'reporting', 'published')
+ORDER BY i.fieldwork_start, i.id, c.case_ref
+"""
+EXTRACT_ANSWERS_SQL = """
+SELECT a.case_id, a.question_code, a.value
+FROM answer a
+JOIN inspection_case c ON c.id = a.case_id
+JOIN inspection i ON i.id = c.inspection_id
+WHERE i.framework_id = :framework AND i.status IN ('fieldwork', 'reporting', 'published')
+"""
 
 
 def sql_counts(session: Session, framework_id: str, group_by: str | None) -> list[Any]:
-    statement = text(POOLED_SQL.format(group=GROUP_COLUMNS[group_by]))
+    if group_by in TALLY_GROUPS:
+        statement = text(TALLY_SQL.format(group=TALLY_GROUPS[group_by]))
+    else:
+        sql = POOLED_SQL.format(group=GROUP_COLUMNS[group_by])
+        if group_by and "establishment_type" in group_by:
+            sql = sql.replace("WHERE", ESTABLISHMENT_JOIN + "\nWHERE", 1)
+        statement = text(sql)
     return list(session.connection().execute(statement, {"framework": framework_id}).all())
+
+
+def sql_extract(session: Session, framework_id: str) -> int:
+    """Every case and answer the extract reads, fetched to the end; the rows read."""
+    connection = session.connection()
+    read = 0
+    for statement in (EXTRACT_CASES_SQL, EXTRACT_ANSWERS_SQL):
+        result = connection.execute(
+            text(statement),
+            {"framework": framework_id},
+            execution_options={"stream_results": True, "yield_per": 1000},
+        )
+        for partition in result.partitions(1000):
+            read += len(partition)
+    return read
 
 
 def csv_counter_name() -> str:

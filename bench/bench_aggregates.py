@@ -5,20 +5,27 @@
 
 Seeds a scratch database with N cases (every case_file question answered) spread over
 many inspections of every establishment, then times, in the same run, the pooled
-aggregate and group_by=establishment through the app against one hand-written SQL query
-each, and against reading the same cases from a CSV file and counting there.
+aggregate and the grouped ones (by establishment, by the cases' grade, scope and age
+band, and by a pair) through the app against one hand-written SQL query each (for groups
+the service sums from answer_tally, the same sum over the tally), and against reading the
+same cases from a CSV file and counting there. Then the case-level extract, CSV and
+Parquet, against reading the same case and answer rows by hand-written SQL, with the
+peak memory the extract adds while it streams.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
-from bench.aggregate_baselines import count_csv, csv_counter_name, sql_counts
+from bench.aggregate_baselines import count_csv, csv_counter_name, sql_counts, sql_extract
 from bench.bench_db import (
     add_database_argument,
     admin_headers,
@@ -37,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--cases-per-inspection", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each; the median")
+    parser.add_argument(
+        "--extract-repeat", type=int, default=1, help="timed runs of each extract; the median"
+    )
     args = parser.parse_args(argv)
     configure_service_environment()
     with scratch_database(args.database_url) as url, tempfile.TemporaryDirectory() as folder:
@@ -52,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             f"(counting them into answer_tally: {seeded.tally_seconds:.1f} s)"
         )
         run(args.repeat, seeded.framework_id, seeded.cases, csv_path)
+        run_extract(args.extract_repeat, seeded.framework_id, seeded.cases)
     return 0
 
 
@@ -77,10 +88,11 @@ def run(repeat: int, framework_id: str, cases: int, csv_path: Path) -> None:
         def by_sql(group_by: str | None) -> list:
             return sql_counts(session, framework_id, group_by)
 
-        for group_by in (None, "establishment"):
+        for group_by in GROUPS:
             _check_same_counts(through_app(group_by), by_sql(group_by), cases)
         rows = []
-        for label, group_by in (("pooled", None), ("group_by=establishment", "establishment")):
+        for group_by in GROUPS:
+            label = "pooled" if group_by is None else f"group_by={group_by}"
             service = median_seconds(lambda g=group_by: through_app(g), repeat)
             sql = median_seconds(lambda g=group_by: by_sql(g), repeat)
             rows.append((label, service, sql, service / sql))
@@ -93,6 +105,72 @@ def run(repeat: int, framework_id: str, cases: int, csv_path: Path) -> None:
     )
 
 
+# Pooled; by an inspection fact; by case facts counted from the answers (grade, age band);
+# by scope, summed from the tally; by a pair of an inspection fact and a case fact.
+GROUPS = (None, "establishment", "os_grade", "age_band", "in_scope", "establishment_type,os_grade")
+
+
+def run_extract(repeat: int, framework_id: str, cases: int) -> None:
+    """The extract as the server produces it (the service's chunks, consumed and dropped:
+    a test client would hold the whole body), against reading the same rows by SQL."""
+    from sqlmodel import Session
+
+    from app import db
+    from app.services.aggregates import extract
+    from app.services.aggregates.queries import AggregateFilters
+    from app.services.aggregates.service import frameworks_to_pool
+
+    engine = db.get_engine()
+    rows = []
+    with Session(engine) as session:
+        versions = frameworks_to_pool(session, FRAMEWORK, None)
+        filters = AggregateFilters()
+
+        def produce(kind: str) -> int:
+            chunks = (
+                extract.csv_chunks(session, versions, filters)
+                if kind == "csv"
+                else extract.parquet_chunks(session, versions, filters)
+            )
+            return sum(len(chunk) for chunk in chunks)
+
+        for kind in ("csv", "parquet"):
+            size, peak = _peak_memory(lambda k=kind: produce(k))
+            service = median_seconds(lambda k=kind: produce(k), repeat)
+            sql = median_seconds(lambda: sql_extract(session, framework_id), repeat)
+            rows.append((f"extract {kind}", service, sql, service / sql, size, peak))
+        lines = produce("csv")
+    print_table(("extract", "service s", "SQL s", "service/SQL", "bytes", "peak added MiB"), rows)
+    print(f"extract of {cases:,} cases: {lines:,} bytes of CSV")
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _peak_memory(action: Any) -> tuple[Any, float]:
+    """The action's result and the most resident memory it added (MiB), sampled every 5 ms."""
+    before = _rss()
+    peak = before
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _rss())
+            done.wait(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        result = action()
+    finally:
+        done.set()
+        sampler.join()
+    return result, (max(peak, _rss()) - before) / 2**20
+
+
 def _check_same_counts(document: dict, sql_rows: list, cases: int) -> None:
     """The two sides must count the same answers, or the comparison means nothing."""
     service_yes = sum(
@@ -102,7 +180,7 @@ def _check_same_counts(document: dict, sql_rows: list, cases: int) -> None:
         if instrument["code"] == "case_file"
         for question in instrument["questions"]
     )
-    sql_yes = sum(row[-2] for row in sql_rows)
+    sql_yes = sum(int(row[-2]) for row in sql_rows)
     total_cases = sum(row["cases"] for row in document["rows"])
     if service_yes != sql_yes or total_cases != cases:
         sys.exit(f"mismatch: service yes={service_yes} SQL yes={sql_yes} cases={total_cases}")

@@ -29,6 +29,7 @@ class Resource(StrEnum):
     second_readings = "second_readings"
     prison_tests = "prison_tests"
     ratings = "ratings"
+    case_extract = "case_extract"
 
 
 class Access(StrEnum):
@@ -111,6 +112,12 @@ PERMISSIONS: dict[Resource, dict[Role, frozenset[Access]]] = {
     Resource.ratings: {
         Role.admin: RW,
         Role.probation_inspector: RW,
+        Role.prisons_inspector: frozenset({R}),
+        Role.analyst: frozenset({R}),
+    },
+    # SPEC 18: the case-level extract across inspections, for analysts and inspectors.
+    Resource.case_extract: {
+        Role.probation_inspector: frozenset({R}),
         Role.prisons_inspector: frozenset({R}),
         Role.analyst: frozenset({R}),
     },

@@ -13,26 +13,6 @@ from app.models.prison_tests import PrisonTestRead
 from app.models.review import QuestionAgreement
 
 
-class AggregateFilters(BaseModel):
-    """The filters as applied (null or empty: not filtered)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    programme: str | None
-    inspection: list[str]
-    establishment: str | None
-    establishment_type: str | None
-    region: str | None
-    trust: str | None
-    from_: date | None = Field(alias="from")
-    to: date | None
-    status: list[str]
-    in_scope: bool | None
-
-
-GroupKey = dict[str, str | int | None]
-
-
 class Figures(BaseModel):
     """The counted fields of SPEC 7 for one question over a set of cases or respondents."""
 
@@ -159,9 +139,9 @@ class PooledQuestion(BaseModel):
     code: str
     text: str
     key: bool
-    section: str | None
-    theme: str | None
-    criteria: list[str]
+    section: str | None = None
+    theme: str | None = None
+    criteria: list[str] = Field(default_factory=list)
     yes: int
     no: int
     na: int
@@ -169,6 +149,12 @@ class PooledQuestion(BaseModel):
     relevant: int
     percent: float | None
     ci95: list[float] | None
+    ci95_clustered: list[float] | None = Field(
+        default=None,
+        description="95% interval with inspections as clusters (ratio estimator, "
+        "cluster-robust variance; docs/aggregates.md); null with fewer than two "
+        "inspections scored or nothing relevant",
+    )
     low_base: bool
     distribution: dict[str, int] | None = None
     mean_of_inspections: float | None = Field(
@@ -183,23 +169,64 @@ class PooledInstrument(BaseModel):
     title: str
     subject: str
     questions: list[PooledQuestion]
+    sections: list[SectionScore] = Field(
+        default_factory=list, description="Roll-ups of the pooled questions, as in scores"
+    )
+    themes: list[Rollup] = Field(default_factory=list)
+    criteria: list[Rollup] = Field(default_factory=list)
+
+
+GroupKey = str | int | bool | None
+
+
+class SubjectCounts(BaseModel):
+    inspections: int
+    cases: int
+    respondents: int
 
 
 class AggregateRow(BaseModel):
-    group: GroupKey = Field(description="The row's value of the group_by dimension; {} ungrouped")
+    group: dict[str, GroupKey] = Field(description="The group's key per dimension; {} ungrouped")
     label: str | None = None
     inspections: int
     cases: int
     respondents: int
     instruments: list[PooledInstrument]
-    compare: dict[str, int] | None = None
+    compare: SubjectCounts | None = None
+
+
+class AggregateFiltersRead(BaseModel):
+    """The filters an aggregate was computed with, as the query gave them."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    programme: str | None
+    inspection: list[str]
+    establishment: str | None
+    establishment_type: str | None
+    region: str | None
+    trust: str | None
+    start_from: date | None = Field(alias="from")
+    start_to: date | None = Field(alias="to")
+    status: list[str]
+    in_scope: bool | None
+
+
+class ComparePeriod(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    start_from: date | None = Field(alias="from")
+    start_to: date | None = Field(alias="to")
 
 
 class Aggregates(BaseModel):
-    framework: FrameworkRef
-    filters: AggregateFilters
-    group_by: str | None
-    compare: dict[str, date | None] | None
+    framework: FrameworkRef = Field(description="The latest version pooled")
+    versions: list[int] = Field(
+        default_factory=list, description="The versions pooled by question code"
+    )
+    filters: AggregateFiltersRead
+    group_by: str | None = Field(description="The dimensions, comma-separated")
+    compare: ComparePeriod | None
     notes: list[str]
     rows: list[AggregateRow]
 

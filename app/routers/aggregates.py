@@ -1,24 +1,30 @@
-"""Aggregates: cases pooled across inspections, by group and period, as JSON or CSV."""
+"""Aggregates: cases pooled across inspections, by group and period, as JSON or CSV; and the
+case-level extract across inspections, as CSV or Parquet."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import Field
 
+from app.models import Framework
 from app.models.reference import EstablishmentType
 from app.models.scores import Aggregates
+from app.services.aggregates import extract
 from app.services.aggregates.csv_table import to_csv
 from app.services.aggregates.service import (
     AggregateFilters,
     GroupBy,
     Period,
     aggregate,
+    frameworks_to_pool,
+    parse_group_by,
     parse_statuses,
 )
-from app.services.frameworks import service as frameworks
-from app.web.deps import ReadScores, SessionDep
+from app.web.deps import ReadCaseExtract, ReadScores, SessionDep, StreamSessionDep
 from app.web.http import json_with_etag
 from app.web.negotiation import negotiate
 from app.web.openapi_docs import problem_responses
@@ -27,23 +33,18 @@ router = APIRouter(prefix="/api/v1", tags=["scores"])
 Code = Annotated[str | None, Query(max_length=64)]
 
 
-@router.get(
-    "/aggregates",
-    operation_id="get_aggregates",
-    response_model=Aggregates,
-    responses={
-        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
-        **problem_responses(406),
-    },
-)
-def get_aggregates(
-    request: Request,
+def pooled_versions(
     session: SessionDep,
-    _: ReadScores,
     framework: Annotated[str, Query(max_length=64, description="Framework code")],
     version: Annotated[
-        int | None, Query(ge=1, le=2**31 - 1, description="Latest when omitted")
+        list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None,
+        Query(description="Repeatable; every version, pooled by question code, when omitted"),
     ] = None,
+) -> list[Framework]:
+    return frameworks_to_pool(session, framework, version)
+
+
+def aggregate_filters(
     programme: Code = None,
     inspection: Annotated[list[str] | None, Query(description="Repeatable")] = None,
     establishment: Code = None,
@@ -64,7 +65,49 @@ def get_aggregates(
         Query(description="Repeatable or comma-separated; all but planned when omitted"),
     ] = None,
     in_scope: Annotated[bool | None, Query(description="Only cases in (or out of) scope")] = None,
-    group_by: GroupBy | None = None,
+) -> AggregateFilters:
+    return AggregateFilters(
+        programme=programme,
+        inspections=tuple(dict.fromkeys(inspection or [])),
+        establishment=establishment,
+        establishment_type=establishment_type.value if establishment_type else None,
+        region=region,
+        trust=trust,
+        start_from=start_from,
+        start_to=start_to,
+        statuses=parse_statuses(status),
+        in_scope=in_scope,
+    )
+
+
+Versions = Annotated[list[Framework], Depends(pooled_versions)]
+Filters = Annotated[AggregateFilters, Depends(aggregate_filters)]
+
+
+@router.get(
+    "/aggregates",
+    operation_id="get_aggregates",
+    response_model=Aggregates,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **problem_responses(406),
+    },
+)
+def get_aggregates(
+    request: Request,
+    session: SessionDep,
+    _: ReadScores,
+    versions: Versions,
+    filters: Filters,
+    group_by: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="One or two of "
+            + ", ".join(d.value for d in GroupBy)
+            + ", comma-separated",
+        ),
+    ] = None,
     compare_from: Annotated[
         date | None, Query(description="Comparison period: fieldwork starts on or after")
     ] = None,
@@ -79,28 +122,55 @@ def get_aggregates(
         if format
         else negotiate(request.headers.get("accept"), None, ("application/json", "text/csv"))
     )
-    filters = AggregateFilters(
-        programme=programme,
-        inspections=tuple(dict.fromkeys(inspection or [])),
-        establishment=establishment,
-        establishment_type=establishment_type.value if establishment_type else None,
-        region=region,
-        trust=trust,
-        start_from=start_from,
-        start_to=start_to,
-        statuses=parse_statuses(status),
-        in_scope=in_scope,
-    )
     compare = None
     if compare_from is not None or compare_to is not None:
         compare = Period(compare_from, compare_to)
-    table = aggregate(
-        session, frameworks.get(session, framework, version), filters, group_by, compare
-    )
+    table = aggregate(session, versions, filters, parse_group_by(group_by), compare)
     if media_type == "text/csv":
         return Response(
             to_csv(table),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="aggregates-{framework}.csv"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="aggregates-{table.framework.code}.csv"'
+            },
         )
     return json_with_etag(request, table)
+
+
+@router.get(
+    "/cases.csv",
+    operation_id="get_case_extract",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.apache.parquet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            }
+        }
+    },
+)
+def get_case_extract(
+    session: StreamSessionDep,
+    _: ReadCaseExtract,
+    versions: Versions,
+    filters: Filters,
+    format: Annotated[
+        Literal["csv", "parquet"], Query(description="CSV or Apache Parquet")
+    ] = "csv",
+) -> StreamingResponse:
+    """One row per case of the matching inspections: the inspection, its establishment, the derived scope and National Standards checks, then the import columns; streamed."""
+    name = f"cases-{versions[0].code}"
+    if format == "parquet":
+        return StreamingResponse(
+            extract.parquet_chunks(session, versions, filters),
+            media_type="application/vnd.apache.parquet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.parquet"'},
+        )
+    return StreamingResponse(
+        extract.csv_chunks(session, versions, filters),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )

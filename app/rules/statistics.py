@@ -120,3 +120,50 @@ def rating_band(value: float | None, bands: Sequence[BandLike]) -> str | None:
     # Highest minimum first, whatever order the framework lists its bands in.
     ordered = sorted((_floor_and_label(band) for band in bands), key=lambda b: -b[0])
     return next((label for floor, label in ordered if value >= floor), None)
+
+
+def cluster_sums(clusters: Iterable[tuple[int, int]]) -> tuple[int, int, int, int, int, int]:
+    """(yes, relevant, clusters, Σyes², Σyes·relevant, Σrelevant²) over the clusters that
+    have a relevant answer, from (yes, relevant) per cluster."""
+    kept = [(y, n) for y, n in clusters if n > 0]
+    return (
+        sum(y for y, _ in kept),
+        sum(n for _, n in kept),
+        len(kept),
+        sum(y * y for y, _ in kept),
+        sum(y * n for y, n in kept),
+        sum(n * n for _, n in kept),
+    )
+
+
+def clustered_interval(
+    yes: int,
+    relevant: int,
+    clusters: int,
+    sum_yy: float,
+    sum_yn: float,
+    sum_nn: float,
+    z: float = Z95,
+) -> list[float] | None:
+    """The 95% interval of the ratio yes / relevant with clusters (inspections) as the units.
+
+    The ratio estimator p = Σy / Σn with its cluster-robust (linearised) variance
+        V = k / (k - 1) * Σ (y_i - p·n_i)² / (Σn)²
+    over the k clusters with a relevant answer; the interval p ± z·√V, clamped to [0, 100]
+    percent. Σ(y_i - p·n_i)² is expanded into Σy² - 2pΣyn + p²Σn², so that the database
+    can return the three sums. None with fewer than two clusters or nothing relevant.
+    See docs/aggregates.md.
+    """
+    if clusters < 2 or relevant <= 0:
+        return None
+    p = yes / relevant
+    residuals = sum_yy - 2 * p * sum_yn + p * p * sum_nn
+    variance = clusters / (clusters - 1) * max(residuals, 0.0) / (relevant * relevant)
+    half = z * math.sqrt(variance)
+    low, high = max(0.0, p - half), min(1.0, p + half)
+    return [_tenths(_decimal(100 * low)), _tenths(_decimal(100 * high))]
+
+
+def clustered_interval_of(clusters: Iterable[tuple[int, int]]) -> list[float] | None:
+    """clustered_interval from (yes, relevant) per cluster."""
+    return clustered_interval(*cluster_sums(clusters))

@@ -111,6 +111,7 @@ ReadSurvey = Annotated[Principal, Depends(require(Resource.survey, Access.read))
 WriteSurvey = Annotated[Principal, Depends(require(Resource.survey, Access.write))]
 ImportSurvey = Annotated[Principal, Depends(require(Resource.survey, Access.imports))]
 ReadScores = Annotated[Principal, Depends(require(Resource.scores, Access.read))]
+ReadCaseExtract = Annotated[Principal, Depends(require(Resource.case_extract, Access.read))]
 ReadLetters = Annotated[Principal, Depends(require(Resource.letters, Access.read))]
 WriteLetters = Annotated[Principal, Depends(require(Resource.letters, Access.write))]
 ReadAudit = Annotated[Principal, Depends(require(Resource.audit, Access.read))]

@@ -284,8 +284,9 @@ def test_csv_is_the_same_table(client: TestClient, auth: Auth, estate: Estate) -
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     records = list(csv.DictReader(io.StringIO(response.text)))
-    # One line per group and question: four groups, every question of every instrument.
-    assert len(records) == 4 * (58 + 5 + 3 + 3)
+    # One line per group and question: four groups, every question of every instrument,
+    # and the five National Standards checks (SPEC 18).
+    assert len(records) == 4 * (58 + 5 + 3 + 3 + 5)
     durham = next(
         r for r in records if r["establishment"] == "durham" and r["question"] == "rmp_sufficient"
     )

@@ -14,6 +14,9 @@ import pytest
 from app.models.framework import RatingBand
 from app.rules.statistics import (
     Z95,
+    cluster_sums,
+    clustered_interval,
+    clustered_interval_of,
     difference_points,
     lowest,
     mean,
@@ -236,3 +239,37 @@ def test_rating_band_below_every_band(
 def test_low_base(relevant: int, expected: bool) -> None:
     assert LOW_BASE == 5
     assert is_low_base(relevant) is expected
+
+
+def test_clustered_interval_worked_by_hand() -> None:
+    """Four inspections answering one question: 3 of 4, 1 of 2, 1 of 4 and 2 of 2.
+
+    p = 7 / 12 = 0.583333. Residuals y_i - p * n_i, in twelfths: 8, -2, -16, 10; their
+    squares sum to (64 + 4 + 256 + 100) / 144 = 424 / 144 = 2.944444.
+    V = k / (k - 1) * sum / (sum of n)^2 = 4 / 3 * 2.944444 / 144 = 0.0272634;
+    sqrt(V) = 0.165116; half-width 1.959964 * 0.165116 = 0.323621.
+    Interval: 0.583333 -/+ 0.323621 = [0.259712, 0.906954] -> [26.0, 90.7] percent,
+    wider than the Wilson interval of the 12 answers taken as independent, [32.0, 80.7].
+    """
+    clusters = [(3, 4), (1, 2), (1, 4), (2, 2)]
+    assert cluster_sums(clusters) == (7, 12, 4, 9 + 1 + 1 + 4, 12 + 2 + 4 + 4, 16 + 4 + 16 + 4)
+    assert clustered_interval_of(clusters) == [26.0, 90.7]
+    assert clustered_interval(7, 12, 4, 15, 22, 40) == [26.0, 90.7]
+    assert wilson_interval(7, 12) == [32.0, 80.7]
+
+
+def test_clustered_interval_is_null_without_two_clusters_or_a_base() -> None:
+    assert clustered_interval_of([(3, 4)]) is None  # one inspection
+    assert clustered_interval_of([(3, 4), (0, 0)]) is None  # the other had nothing relevant
+    assert clustered_interval_of([]) is None
+    assert clustered_interval(0, 0, 3, 0, 0, 0) is None
+
+
+def test_clustered_interval_with_equal_clusters_has_no_width_and_clamps() -> None:
+    # Every inspection at the same share: no variation between clusters.
+    assert clustered_interval_of([(1, 2), (2, 4)]) == [50.0, 50.0]
+    # All yes: the interval stays within 100.
+    assert clustered_interval_of([(2, 2), (3, 3)]) == [100.0, 100.0]
+    # Far apart: the bound is clamped to 0.
+    interval = clustered_interval_of([(0, 10), (10, 10)])
+    assert interval is not None and interval[0] == 0.0

@@ -80,6 +80,7 @@ ROUTES: dict[tuple[str, str], tuple[Resource, Access]] = {
     ("DELETE", "/api/v1/survey-responses/{response_id}"): (Resource.survey, W),
     ("GET", "/api/v1/inspections/{inspection_id}/scores"): (Resource.scores, R),
     ("GET", "/api/v1/aggregates"): (Resource.scores, R),
+    ("GET", "/api/v1/cases.csv"): (Resource.case_extract, R),
     ("GET", "/api/v1/inspections/{inspection_id}/provisional-findings"): (Resource.scores, R),
     ("POST", "/api/v1/inspections/{inspection_id}/findings-letters"): (Resource.letters, W),
     ("GET", "/api/v1/findings-letters"): (Resource.letters, R),
@@ -229,6 +230,8 @@ SPEC_TABLE = {
         "prisons_inspector": "R",
         "analyst": "R",
     },
+    # SPEC 18: the case-level extract across inspections, for analysts and inspectors.
+    Resource.case_extract: {"probation_inspector": "R", "prisons_inspector": "R", "analyst": "R"},
 }
 
 # Bodies valid enough to reach object-level checks; every other route gets {}.

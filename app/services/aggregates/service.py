@@ -11,30 +11,73 @@ from sqlmodel import Session, col, select
 
 from app.errors import ValidationFailed, field_error
 from app.models import Establishment, Framework, Inspection, Programme, Region, Trust
-from app.models.framework import Instrument, Question, Subject
+from app.models.framework import FrameworkDocument, Instrument, Subject
 from app.models.inspection import InspectionStatus
-from app.rules.question_figures import Tally, question_row
-from app.rules.statistics import difference_points, percent, round1, two_proportion_p_value
+from app.models.scores import (
+    AggregateFiltersRead,
+    AggregateRow,
+    Aggregates,
+    ComparePeriod,
+    Comparison,
+    FrameworkRef,
+    PooledInstrument,
+    PooledQuestion,
+    QuestionScore,
+    SubjectCounts,
+)
+from app.rules.national_standards import FAIL, NS_CHECKS, PASS, UNKNOWN
+from app.rules.question_figures import (
+    NATIONAL_STANDARDS,
+    NATIONAL_STANDARDS_TITLE,
+    Tally,
+    national_standards_row,
+    question_row,
+    rollups,
+)
+from app.rules.statistics import (
+    clustered_interval,
+    difference_points,
+    percent,
+    round1,
+    two_proportion_p_value,
+)
+from app.services.aggregates import national_standards as ns_sql
 from app.services.aggregates.labels import labelled_keys
 from app.services.aggregates.queries import (
+    CASE_GROUPS,
     DEFAULT_STATUSES,
+    MAX_DIMENSIONS,
     AggregateFilters,
+    Dimensions,
     GroupBy,
+    answers_per_inspection,
+    by_cases,
+    counts_statement,
+    group_keys,
     matching_inspections,
     run_counts,
     subject_counts,
+    subject_filters,
 )
 from app.services.frameworks import service as frameworks
 from app.services.scoring.counts import CASES, RESPONDENTS, Source
 
-__all__ = ["DEFAULT_STATUSES", "AggregateFilters", "GroupBy", "Period", "aggregate"]
+__all__ = [
+    "CASE_GROUPS",
+    "DEFAULT_STATUSES",
+    "AggregateFilters",
+    "GroupBy",
+    "Period",
+    "aggregate",
+]
 
 SURVEY_LEFT_OUT = (
     "Survey instruments are left out: respondents are anonymous, so they have no home trust "
     "or scope to filter or group by."
 )
-NATIONAL_STANDARDS_LEFT_OUT = (
-    "National Standards checks are scored per inspection (GET /inspections/{id}/scores) only."
+CASE_GROUPS_LEAVE_SURVEY_OUT = (
+    "Survey instruments are left out: respondents are anonymous, so they have no facts of a "
+    "case to group by."
 )
 
 
@@ -50,7 +93,8 @@ class GroupFigures:
     cases: int = 0
     respondents: int = 0
     tallies: dict[str, Tally] = field(default_factory=dict)
-    means: dict[str, tuple[float | None, int]] = field(default_factory=dict)
+    # Per question: (mean of the inspections' percents, inspections with one, Σy², Σyn, Σn²).
+    means: dict[str, tuple[float | None, int, float, float, float]] = field(default_factory=dict)
 
 
 def parse_statuses(values: list[str] | None) -> tuple[InspectionStatus, ...]:
@@ -73,6 +117,64 @@ def parse_statuses(values: list[str] | None) -> tuple[InspectionStatus, ...]:
             ],
         )
     return tuple(dict.fromkeys(InspectionStatus(item) for item in items))
+
+
+def parse_group_by(value: str | None) -> Dimensions:
+    """One or two dimensions, comma-separated (`establishment_type,os_grade`)."""
+    items = [item.strip() for item in (value or "").split(",") if item.strip()]
+    allowed = [dimension.value for dimension in GroupBy]
+    faults = [
+        field_error(
+            ["query", "group_by"],
+            "unknown_dimension",
+            f"{item!r} is not one of {', '.join(allowed)}",
+        )
+        for item in items
+        if item not in allowed
+    ]
+    if len(items) > MAX_DIMENSIONS:
+        faults.append(
+            field_error(
+                ["query", "group_by"], "too_many_dimensions", "group by at most two dimensions"
+            )
+        )
+    if len(set(items)) < len(items):
+        faults.append(
+            field_error(["query", "group_by"], "repeated_dimension", "a dimension is repeated")
+        )
+    if faults:
+        raise ValidationFailed("bad group_by", errors=faults)
+    return tuple(GroupBy(item) for item in items)
+
+
+def frameworks_to_pool(session: Session, code: str, versions: list[int] | None) -> list[Framework]:
+    """The versions asked for, or every version of the framework; the latest first."""
+    if versions:
+        found = [frameworks.get(session, code, version) for version in dict.fromkeys(versions)]
+    else:
+        found = list(session.exec(select(Framework).where(Framework.code == code)).all()) or [
+            frameworks.get(session, code)
+        ]
+    return sorted(found, key=lambda framework: -framework.version)
+
+
+def pooled_instruments(versions: list[Framework]) -> list[Instrument]:
+    """The instruments of every version, pooled by question code: the latest version's
+    questions as it words them, then the questions only earlier versions ask."""
+    merged: dict[str, Instrument] = {}
+    for framework in versions:
+        for instrument in frameworks.index_of(framework).document.instruments:
+            if instrument.code not in merged:
+                merged[instrument.code] = instrument
+                continue
+            known = {question.code for question in merged[instrument.code].questions}
+            extra = [question for question in instrument.questions if question.code not in known]
+            if extra:
+                questions = [*merged[instrument.code].questions, *extra]
+                merged[instrument.code] = merged[instrument.code].model_copy(
+                    update={"questions": questions}
+                )
+    return list(merged.values())
 
 
 def _range_fault(name: str, period: Period) -> list[dict[str, Any]]:
@@ -113,166 +215,251 @@ def check_filters(session: Session, filters: AggregateFilters, compare: Period |
 
 def _gather(
     session: Session,
-    framework: Framework,
+    framework_ids: list[str],
     filters: AggregateFilters,
-    group_by: GroupBy | None,
+    dimensions: Dimensions,
     period: Period,
     *,
     with_survey: bool,
     with_mean: bool,
-) -> dict[Any, GroupFigures]:
+) -> dict[tuple[Any, ...], GroupFigures]:
     """Per group key: inspection, case and respondent counts, tallies and inspection means."""
-    groups: dict[Any, GroupFigures] = {}
+    groups: dict[tuple[Any, ...], GroupFigures] = {}
     matching = matching_inspections(
-        framework, filters, group_by, period.start_from, period.start_to
+        framework_ids, filters, dimensions, period.start_from, period.start_to
     )
-    if group_by is not GroupBy.trust and not filters.case_level:
-        keyed = [matching.c.g] if group_by is not None else []
+    width = len(dimensions)
+    case_grouped = by_cases(dimensions) or filters.case_level
+    if not case_grouped:
+        keyed = [matching.c[f"g{index}"] for index in range(width)]
         statement = select(*keyed, func.count()).select_from(matching).group_by(*keyed)  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
         for row in session.exec(statement).all():
             # One selected column comes back as a plain value, not a row.
-            key, count = (row[0], row[1]) if keyed else (None, row)
+            key, count = (tuple(row[:width]), row[width]) if keyed else ((), row)
             groups.setdefault(key, GroupFigures()).inspections = int(count)
     sources: list[Source] = [CASES, RESPONDENTS] if with_survey else [CASES]
     for source in sources:
         for key, inspections, subjects in subject_counts(
-            session, source, matching, group_by, filters
+            session, source, matching, dimensions, filters
         ):
             figures = groups.setdefault(key, GroupFigures())
             if source is CASES:
                 figures.cases = subjects
-                if group_by is GroupBy.trust or filters.case_level:
+                if case_grouped:
                     figures.inspections = inspections
             else:
                 figures.respondents = subjects
-        for kind, key, code, value, n, yes, no, mean, scored in run_counts(
-            session, source, matching, group_by, filters, with_mean=with_mean
-        ):
-            figures = groups.setdefault(key, GroupFigures())
-            if kind == 1:
-                figures.tallies.setdefault(code, Tally()).add(value, int(yes), int(no), int(n))
-            else:
-                figures.means[code] = (None if mean is None else float(mean), int(scored))
-    if group_by is None:
-        groups.setdefault(None, GroupFigures())
+        per = answers_per_inspection(source, matching, dimensions, filters)
+        _add_counts(session, groups, counts_statement(per, width, with_mean=with_mean), width)
+    ns_per = ns_sql.outcomes_per_inspection(
+        matching, group_keys(matching, dimensions), subject_filters(CASES, filters)
+    )
+    _add_counts(
+        session, groups, counts_statement(ns_per, width, with_mean=with_mean), width, prefix=NS
+    )
+    if not dimensions:
+        groups.setdefault((), GroupFigures())
     return groups
 
 
-def _compared(yes: int, relevant: int, percent_now: float | None, other: Tally) -> dict[str, Any]:
+NS_SHOWN = {PASS: "met", FAIL: "not_met", UNKNOWN: "unknown"}
+# National Standards checks are keyed apart from the framework's questions.
+NS = f"{NATIONAL_STANDARDS}:"
+
+
+def _add_counts(
+    session: Session,
+    groups: dict[tuple[Any, ...], GroupFigures],
+    statement: Any,
+    width: int,
+    prefix: str = "",
+) -> None:
+    for kind, key, code, value, n, yes, no, mean, scored, syy, syn, snn in run_counts(
+        session, statement, width
+    ):
+        figures = groups.setdefault(key, GroupFigures())
+        if kind == 1:
+            figures.tallies.setdefault(prefix + code, Tally()).add(value, int(yes), int(no), int(n))
+        else:
+            figures.means[prefix + code] = (
+                None if mean is None else float(mean),
+                int(scored),
+                float(syy or 0),
+                float(syn or 0),
+                float(snn or 0),
+            )
+
+
+def _compared(yes: int, relevant: int, percent_now: float | None, other: Tally) -> Comparison:
     base = other.yes + other.no
     then = percent(other.yes, base)
-    return {
-        "yes": other.yes,
-        "relevant": base,
-        "percent": then,
-        "difference": difference_points(percent_now, then),
-        "p_value": two_proportion_p_value(yes, relevant, other.yes, base),
-    }
+    return Comparison(
+        yes=other.yes,
+        relevant=base,
+        percent=then,
+        difference=difference_points(percent_now, then),
+        p_value=two_proportion_p_value(yes, relevant, other.yes, base),
+    )
 
 
-def _question(
-    question: Question,
+def _pooled(
+    row: QuestionScore,
+    key: str,
     figures: GroupFigures,
-    subjects: int,
     compared: GroupFigures | None,
-) -> dict[str, Any]:
-    row = question_row(question, figures.tallies.get(question.code), subjects).model_dump()
-    mean, scored = figures.means.get(question.code, (None, 0))
-    row["mean_of_inspections"] = round1(mean)
-    row["inspections_scored"] = scored
+) -> PooledQuestion:
+    mean, scored, syy, syn, snn = figures.means.get(key, (None, 0, 0.0, 0.0, 0.0))
+    pooled = PooledQuestion(
+        **vars(row),
+        mean_of_inspections=round1(mean),
+        inspections_scored=scored,
+        ci95_clustered=clustered_interval(row.yes, row.relevant, scored, syy, syn, snn),
+    )
     if compared is not None:
-        other = compared.tallies.get(question.code) or Tally()
-        row["compare"] = _compared(row["yes"], row["relevant"], row["percent"], other)
-    return row
+        other = compared.tallies.get(key) or Tally()
+        pooled.compare = _compared(pooled.yes, pooled.relevant, pooled.percent, other)
+    return pooled
 
 
 def _instrument(
-    instrument: Instrument, figures: GroupFigures, compared: GroupFigures | None, compare_on: bool
-) -> dict[str, Any]:
+    document: FrameworkDocument,
+    instrument: Instrument,
+    figures: GroupFigures,
+    compared: GroupFigures | None,
+    compare_on: bool,
+) -> PooledInstrument:
     respondents = instrument.subject is Subject.respondent
     subjects = figures.respondents if respondents else figures.cases
     other = (compared or GroupFigures()) if compare_on else None
-    return {
-        "code": instrument.code,
-        "title": instrument.title,
-        "subject": instrument.subject.value,
-        "questions": [_question(q, figures, subjects, other) for q in instrument.questions],
-    }
+    rows = [
+        question_row(question, figures.tallies.get(question.code), subjects)
+        for question in instrument.questions
+    ]
+    rolled = rollups(document, rows)
+    return PooledInstrument(
+        code=instrument.code,
+        title=instrument.title,
+        subject=instrument.subject.value,
+        questions=[_pooled(row, row.code, figures, other) for row in rows],
+        sections=rolled.sections,
+        themes=rolled.themes,
+        criteria=rolled.criteria,
+    )
+
+
+def _national_standards(
+    figures: GroupFigures, compared: GroupFigures | None, compare_on: bool
+) -> PooledInstrument:
+    other = (compared or GroupFigures()) if compare_on else None
+    questions = [
+        _pooled(
+            national_standards_row(code, figures.tallies.get(NS + code), figures.cases),
+            NS + code,
+            figures,
+            other,
+        )
+        for code in NS_CHECKS
+    ]
+    for question in questions:
+        # The outcomes of a check, as its distribution: met (pass), not met (fail), unknown.
+        counted = (figures.tallies.get(NS + question.code) or Tally()).values
+        question.distribution = {
+            shown: counted.get(outcome, 0) for outcome, shown in NS_SHOWN.items()
+        }
+    return PooledInstrument(
+        code=NATIONAL_STANDARDS,
+        title=NATIONAL_STANDARDS_TITLE,
+        subject=Subject.case.value,
+        questions=questions,
+    )
 
 
 def aggregate(
     session: Session,
-    framework: Framework,
+    framework: Framework | list[Framework],
     filters: AggregateFilters,
-    group_by: GroupBy | None = None,
+    group_by: GroupBy | Dimensions | None = None,
     compare: Period | None = None,
-) -> dict[str, Any]:
-    """The aggregate table: one row per group (one row without group_by), every question pooled."""
+) -> Aggregates:
+    """The aggregate table: one row per group (one row without group_by), every question
+    pooled, over one or more versions of a framework (the latest first)."""
+    versions = framework if isinstance(framework, list) else [framework]
+    dimensions: Dimensions = (
+        () if group_by is None else (group_by,) if isinstance(group_by, GroupBy) else group_by
+    )
     check_filters(session, filters, compare)
-    document = frameworks.index_of(framework).document
-    has_survey = any(item.subject is Subject.respondent for item in document.instruments)
-    with_survey = has_survey and group_by is not GroupBy.trust and not filters.case_level
-    instruments = [
-        item
-        for item in document.instruments
-        if with_survey or item.subject is not Subject.respondent
-    ]
+    latest = versions[0]
+    document = frameworks.index_of(latest).document
+    pooled = pooled_instruments(versions)
+    has_survey = any(item.subject is Subject.respondent for item in pooled)
+    with_survey = has_survey and not by_cases(dimensions) and not filters.case_level
+    instruments = [item for item in pooled if with_survey or item.subject is not Subject.respondent]
+    ids = [item.id for item in versions]
     main = Period(filters.start_from, filters.start_to)
     groups = _gather(
-        session, framework, filters, group_by, main, with_survey=with_survey, with_mean=True
+        session, ids, filters, dimensions, main, with_survey=with_survey, with_mean=True
     )
-    earlier: dict[Any, GroupFigures] = {}
+    earlier: dict[tuple[Any, ...], GroupFigures] = {}
     if compare is not None:
         earlier = _gather(
-            session, framework, filters, group_by, compare, with_survey=with_survey, with_mean=False
+            session, ids, filters, dimensions, compare, with_survey=with_survey, with_mean=False
         )
     rows = []
-    for key, label in labelled_keys(session, group_by, set(groups) | set(earlier)):
+    for key, label in labelled_keys(session, dimensions, set(groups) | set(earlier)):
         figures = groups.get(key) or GroupFigures()
         other = earlier.get(key)
-        row: dict[str, Any] = {
-            "group": {} if group_by is None else {group_by.value: key},
-            "label": label,
-            "inspections": figures.inspections,
-            "cases": figures.cases,
-            "respondents": figures.respondents,
-            "instruments": [
-                _instrument(item, figures, other, compare is not None) for item in instruments
+        row = AggregateRow(
+            group={
+                dimension.value: value for dimension, value in zip(dimensions, key, strict=True)
+            },
+            label=label,
+            inspections=figures.inspections,
+            cases=figures.cases,
+            respondents=figures.respondents,
+            instruments=[
+                *(
+                    _instrument(document, item, figures, other, compare is not None)
+                    for item in instruments
+                ),
+                _national_standards(figures, other, compare is not None),
             ],
-        }
+        )
         if compare is not None:
             other = other or GroupFigures()
-            row["compare"] = {
-                "inspections": other.inspections,
-                "cases": other.cases,
-                "respondents": other.respondents,
-            }
+            row.compare = SubjectCounts(
+                inspections=other.inspections, cases=other.cases, respondents=other.respondents
+            )
         rows.append(row)
-    notes = [NATIONAL_STANDARDS_LEFT_OUT]
+    notes = []
     if has_survey and not with_survey:
-        notes.insert(0, SURVEY_LEFT_OUT)
-    return {
-        "framework": {"code": framework.code, "version": framework.version},
-        "filters": describe(filters),
-        "group_by": group_by.value if group_by else None,
-        "compare": None
+        notes.append(
+            CASE_GROUPS_LEAVE_SURVEY_OUT
+            if by_cases(dimensions) and not filters.case_level
+            else SURVEY_LEFT_OUT
+        )
+    return Aggregates(
+        framework=FrameworkRef(code=latest.code, version=latest.version),
+        versions=sorted(item.version for item in versions),
+        filters=describe(filters),
+        group_by=",".join(dimension.value for dimension in dimensions) or None,
+        compare=None
         if compare is None
-        else {"from": compare.start_from, "to": compare.start_to},
-        "notes": notes,
-        "rows": rows,
-    }
+        else ComparePeriod(start_from=compare.start_from, start_to=compare.start_to),
+        notes=notes,
+        rows=rows,
+    )
 
 
-def describe(filters: AggregateFilters) -> dict[str, Any]:
-    return {
-        "programme": filters.programme,
-        "inspection": list(filters.inspections),
-        "establishment": filters.establishment,
-        "establishment_type": filters.establishment_type,
-        "region": filters.region,
-        "trust": filters.trust,
-        "from": filters.start_from,
-        "to": filters.start_to,
-        "status": [status.value for status in filters.statuses],
-        "in_scope": filters.in_scope,
-    }
+def describe(filters: AggregateFilters) -> AggregateFiltersRead:
+    return AggregateFiltersRead(
+        programme=filters.programme,
+        inspection=list(filters.inspections),
+        establishment=filters.establishment,
+        establishment_type=filters.establishment_type,
+        region=filters.region,
+        trust=filters.trust,
+        start_from=filters.start_from,
+        start_to=filters.start_to,
+        status=[status.value for status in filters.statuses],
+        in_scope=filters.in_scope,
+    )
