@@ -46,6 +46,7 @@ VARIANTS: dict[str, list[tuple[dict[str, str], str]]] = {
 QUERIES: dict[str, dict[str, str]] = {
     "/api/v1/aggregates": {"framework": "omi-custody-2011", "group_by": "trust"},
     "/api/v1/aggregates/healthy-prison-tests": {"framework": "omi-custody-2011"},
+    "/api/v1/cases.csv": {"framework": "omi-custody-2011"},
 }
 
 Call = Callable[[TestClient, World, dict[str, str]], httpx.Response]

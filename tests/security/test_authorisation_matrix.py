@@ -231,7 +231,12 @@ SPEC_TABLE = {
         "analyst": "R",
     },
     # SPEC 18: the case-level extract across inspections, for analysts and inspectors.
-    Resource.case_extract: {"probation_inspector": "R", "prisons_inspector": "R", "analyst": "R"},
+    Resource.case_extract: {
+        "admin": "R",
+        "probation_inspector": "R",
+        "prisons_inspector": "R",
+        "analyst": "R",
+    },
 }
 
 # Bodies valid enough to reach object-level checks; every other route gets {}.
