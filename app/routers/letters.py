@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
+from app.auth.permissions import Access, Resource
 from app.models.letter import LetterStatus
 from app.services.letters import service as letters
 from app.services.letters.render import render_letter_html, render_letter_pdf
@@ -18,9 +19,10 @@ from app.web.deps import (
     ReadLetters,
     SessionDep,
     WriteLetters,
+    require,
     webhook_outbox,
 )
-from app.web.http import json_with_etag, not_modified, representation_etag
+from app.web.http import json_with_etag, not_modified, representation_etag, require_match
 from app.web.negotiation import negotiate
 from app.web.openapi_docs import problem_responses
 
@@ -52,6 +54,8 @@ class LetterRead(BaseModel):
     establishment: dict[str, str] | None
     status: LetterStatus
     version: int
+    supersedes: str | None = None
+    superseded_by: str | None = None
     case_count: int
     published_at: datetime | None
     updated_at: datetime
@@ -76,6 +80,8 @@ class LetterList(BaseModel):
     status_code=201,
     response_model=LetterList,
     responses=problem_responses(409),
+    # A caller who cannot see inspections (a trust) learns nothing of this one: 404, not 403.
+    dependencies=[Depends(require(Resource.inspections, Access.read))],
 )
 def generate_letters(
     session: SessionDep, principal: WriteLetters, inspection: InspectionDep
@@ -164,13 +170,14 @@ def get_letter(
     "/findings-letters/{letter_id}/publish",
     operation_id="publish_findings_letter",
     response_model=LetterRead,
-    responses=problem_responses(409),
+    responses=problem_responses(409, 412),
     # The trust's webhook, if it has one, is called once the publication has committed.
     dependencies=[Depends(webhook_outbox)],
 )
 def publish_letter(
     letter_id: str, request: Request, session: SessionDep, principal: WriteLetters
 ) -> Response:
-    """Release a draft to its trust; a corrected version supersedes the one it replaces."""
+    """Release a draft to its trust; a corrected version supersedes the one it replaces (honours If-Match)."""
     letter = letters.get_visible(session, principal, letter_id)
+    require_match(request, letters.to_read(letter))
     return json_with_etag(request, letters.to_read(letters.publish(session, principal, letter)))

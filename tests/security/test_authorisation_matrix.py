@@ -105,6 +105,11 @@ ROUTES: dict[tuple[str, str], tuple[Resource, Access]] = {
 # recorded them (or an admin).
 HIDDEN_OBJECTS = {
     (("GET", "/api/v1/findings-letters/{letter_id}"), "trust_other"),
+    # Letters are generated from an inspection, which a trust never sees: 404, not 403.
+    *(
+        (("POST", "/api/v1/inspections/{inspection_id}/findings-letters"), trust)
+        for trust in ("trust", "trust_other")
+    ),
     *((key, "trust_other") for key in [("GET", WEBHOOK), ("PUT", WEBHOOK), ("DELETE", WEBHOOK)]),
 }
 # A prisons inspector's PUT of the judgement records HMI Prisons' own judgement of the

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import ColumnElement, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.permissions import Principal, Role
@@ -23,7 +24,7 @@ from app.rules.thresholds import is_improvement, is_strength
 from app.services.audit import service as audit
 from app.services.cases.service import framework_index
 from app.services.evidence.judgements import judgements_for
-from app.services.inspections.service import ensure_writable
+from app.services.inspections.service import ensure_writable, lock
 from app.services.scoring.service import score_inspection
 from app.services.webhooks import service as webhooks
 
@@ -142,6 +143,9 @@ def generate(
     session: Session, principal: Principal, inspection: Inspection
 ) -> list[FindingsLetter]:
     """(Re)draft a letter for every eligible trust, replacing that trust's older drafts."""
+    # Generations of one inspection queue on its row, so racing calls draft one letter per
+    # trust each in turn; the unique indexes on findings_letter are the last word.
+    lock(session, inspection)
     ensure_writable(inspection)
     if inspection.status == InspectionStatus.planned:
         raise Conflict(
@@ -175,7 +179,7 @@ def generate(
         )
         session.add(letter)
         letters.append(letter)
-    session.flush()
+    _flush_or_conflict(session)
     audit.record(
         session,
         principal,
@@ -193,22 +197,45 @@ def as_json(content: dict[str, Any]) -> dict[str, Any]:
     return to_jsonable_python(content)
 
 
+def _flush_or_conflict(session: Session) -> None:
+    """Flush; a unique index refusing the rows means another call won the race: 409."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "another request changed this inspection's letters at the same time; retry"
+        ) from exc
+
+
 def publish(session: Session, principal: Principal, letter: FindingsLetter) -> FindingsLetter:
+    """Release a draft; the trust's letter published before it, if any, is superseded."""
     inspection = session.get(Inspection, letter.inspection_id)
     assert inspection is not None
+    # Publications queue on the inspection like generations; re-read the letter under it.
+    lock(session, inspection)
     ensure_writable(inspection)
+    session.refresh(letter)
     if letter.status != LetterStatus.draft:
         raise Conflict(f"only a draft can be published; this letter is {letter.status}")
     now = utcnow()
-    if letter.supersedes_id:
-        previous = session.get(FindingsLetter, letter.supersedes_id)
-        if previous is not None and previous.status == LetterStatus.published:
-            previous.status, previous.updated_at = LetterStatus.superseded, now
-            session.add(previous)
+    current = session.exec(
+        select(FindingsLetter).where(
+            FindingsLetter.inspection_id == letter.inspection_id,
+            FindingsLetter.trust_code == letter.trust_code,
+            FindingsLetter.status == LetterStatus.published,
+        )
+    ).all()
+    for previous in current:
+        previous.status, previous.updated_at = LetterStatus.superseded, now
+        previous.superseded_by_id = letter.id
+        session.add(previous)
+    # The old one leaves "published" before the new one enters it: the index checks each row.
+    _flush_or_conflict(session)
     letter.status, letter.published_at, letter.updated_at = LetterStatus.published, now, now
     letter.published_by = principal.subject
     session.add(letter)
-    session.flush()
+    _flush_or_conflict(session)
     audit.record(
         session,
         principal,
@@ -249,6 +276,7 @@ def to_read(letter: FindingsLetter) -> dict[str, Any]:
         "status": letter.status,
         "version": letter.version,
         "supersedes": letter.supersedes_id,
+        "superseded_by": letter.superseded_by_id,
         "published_at": letter.published_at,
         "updated_at": letter.updated_at,
         "generated_at": letter.generated_at,
