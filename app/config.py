@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     jwt_issuer: str = "omi-service"
     jwt_audience: str = "omi-api"
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Whatever its `exp` says, a token issued longer ago than this is refused.
+    token_max_age_minutes: int = Field(default=24 * 60, ge=1, le=7 * 24 * 60)
+    # Clock skew allowed between this service and whoever signed a token (iat, nbf).
+    token_leeway_seconds: int = Field(default=30, ge=0, le=300)
 
     cors_origins: str = ""
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
