@@ -55,8 +55,17 @@ class Settings(BaseSettings):
     letter_signatory_name: str = "Chief Inspector of Probation"
     letter_signatory_title: str = "HM Chief Inspector of Probation"
 
-    db_pool_size: int = Field(default=10, ge=1)
+    # Sized together (docs/operations.md, "Threads and connections"): DB_POOL_SIZE
+    # connections are kept open, as many requests are admitted at once (each holds at most
+    # one connection at a time), and the worker threads are that number plus a few spare.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # How long a request beyond those waits for a place before a 503 with Retry-After.
+    request_queue_seconds: float = Field(default=10.0, gt=0, le=120)
     log_level: str = "INFO"
+
+    @property
+    def max_concurrent_requests(self) -> int:
+        return self.db_pool_size
 
     @property
     def is_development(self) -> bool:

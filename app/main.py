@@ -33,6 +33,7 @@ from app.routers import (
 )
 from app.services.scoring.cache import ScoresCache
 from app.web import error_handlers
+from app.web.admission import AdmissionMiddleware
 from app.web.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
 from app.web.openapi_docs import API_ERRORS, declare_problem_media_type, problem_responses
 
@@ -116,6 +117,11 @@ def create_app() -> FastAPI:
         BodyLimitMiddleware,
         default_limit=settings.max_json_bytes,
         upload_limit=settings.max_upload_bytes,
+    )
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=settings.max_concurrent_requests,
+        wait_seconds=settings.request_queue_seconds,
     )
     app.add_middleware(RequestContextMiddleware)
     return app
