@@ -32,7 +32,11 @@ def build_engine(url: str, **overrides: Any) -> Engine:
     # Every connection of the pool stays open: no overflow connections opened and closed
     # again under load. The app admits only as many requests as there are connections
     # (app/web/admission.py), so a request waits for a place, never for a connection.
-    pool: dict[str, Any] = {"pool_size": settings.db_pool_size, "max_overflow": 0}
+    pool: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": 0,
+        "pool_timeout": 10,  # a 503 with Retry-After, never a stall (admission makes it rare)
+    }
     if overrides.get("poolclass") is not None:
         pool = {}  # a caller's own pool class (NullPool, StaticPool) takes no sizes
     if make_url(url).get_backend_name() == "sqlite":
@@ -50,7 +54,6 @@ def build_engine(url: str, **overrides: Any) -> Engine:
         "pool_pre_ping": True,
         **pool,
         "pool_recycle": 1800,
-        "pool_timeout": 10,
         "connect_args": {"connect_timeout": 5},
     }
     options.update(overrides)
