@@ -34,6 +34,7 @@ from app.routers import (
 from app.services.scoring.cache import ScoresCache
 from app.web import error_handlers
 from app.web.admission import AdmissionMiddleware
+from app.web.methods import AllowMiddleware
 from app.web.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
 from app.web.openapi_docs import API_ERRORS, declare_problem_media_type, problem_responses
 
@@ -93,8 +94,9 @@ def create_app() -> FastAPI:
     error_handlers.install(app)
     generate_openapi = app.openapi
     app.openapi = lambda: declare_problem_media_type(generate_openapi())  # type: ignore[method-assign]
-    app.include_router(health.router)
-    app.include_router(auth.router, responses=problem_responses(422, 503))
+    # 400: a NUL character in the path or query (NulGuardMiddleware) fails any route.
+    app.include_router(health.router, responses=problem_responses(400))
+    app.include_router(auth.router, responses=problem_responses(400, 422, 503))
     for router in API_ROUTERS:
         app.include_router(router, responses=API_ERRORS)
 
@@ -112,6 +114,7 @@ def create_app() -> FastAPI:
             ],
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
         )
+    app.add_middleware(AllowMiddleware, routes=app.router.routes)
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,

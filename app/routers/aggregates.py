@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
 from app.models.reference import EstablishmentType
 from app.models.scores import Aggregates
+from app.models.temporal import IsoDate
 from app.services.aggregates.csv_table import to_csv
 from app.services.aggregates.service import (
     AggregateFilters,
@@ -54,10 +54,10 @@ def get_aggregates(
     ] = None,
     trust: Annotated[str | None, Query(max_length=64, description="Cases' home trust")] = None,
     start_from: Annotated[
-        date | None, Query(alias="from", description="Fieldwork starts on or after")
+        IsoDate | None, Query(alias="from", description="Fieldwork starts on or after")
     ] = None,
     start_to: Annotated[
-        date | None, Query(alias="to", description="Fieldwork starts on or before")
+        IsoDate | None, Query(alias="to", description="Fieldwork starts on or before")
     ] = None,
     status: Annotated[
         list[str] | None,
@@ -66,10 +66,10 @@ def get_aggregates(
     in_scope: Annotated[bool | None, Query(description="Only cases in (or out of) scope")] = None,
     group_by: GroupBy | None = None,
     compare_from: Annotated[
-        date | None, Query(description="Comparison period: fieldwork starts on or after")
+        IsoDate | None, Query(description="Comparison period: fieldwork starts on or after")
     ] = None,
     compare_to: Annotated[
-        date | None, Query(description="Comparison period: fieldwork starts on or before")
+        IsoDate | None, Query(description="Comparison period: fieldwork starts on or before")
     ] = None,
     format: Annotated[Literal["json", "csv"] | None, Query(description="Overrides Accept")] = None,
 ) -> Response:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.auth.permissions import Access, Resource
 from app.models.letter import LetterStatus
+from app.models.temporal import IsoDateTime
 from app.services.letters import service as letters
 from app.services.letters.render import render_letter_html, render_letter_pdf
 from app.web.deps import (
@@ -102,7 +103,7 @@ def list_letters(
     trust: Annotated[str | None, Query(max_length=64)] = None,
     inspection: Annotated[str | None, Query(max_length=64)] = None,
     status: LetterStatus | None = None,
-    updated_since: datetime | None = None,
+    updated_since: IsoDateTime | None = None,
 ) -> Response:
     """Letters, most recently changed first; a trust sees only its own released letters."""
     result = letters.listing(
