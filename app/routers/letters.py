@@ -13,6 +13,7 @@ from app.auth.permissions import Access, Resource
 from app.models.letter import LetterStatus
 from app.models.temporal import IsoDateTime
 from app.services.letters import service as letters
+from app.services.letters.pdf_cache import letter_pdfs
 from app.services.letters.render import render_letter_html, render_letter_pdf
 from app.web.deps import (
     InspectionDep,
@@ -160,8 +161,9 @@ def get_letter(
             render_letter_html(body), media_type="text/html; charset=utf-8", headers={"ETag": etag}
         )
     filename = f"findings-letter-{body['trust']['code']}-v{letter.version}.pdf"
+    pdf = letter_pdfs.get_or_render(f"{letter.version}:{etag}", lambda: render_letter_pdf(body))
     return Response(
-        render_letter_pdf(body),
+        pdf,
         media_type="application/pdf",
         headers={"ETag": etag, "Content-Disposition": f'inline; filename="{filename}"'},
     )
