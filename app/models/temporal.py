@@ -9,10 +9,10 @@ Values built in Python (services, the CLI, tests) pass as they are.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ISO_DATETIME = re.compile(
@@ -41,5 +41,16 @@ def _iso_datetime(value: Any) -> Any:
     raise ValueError("a date-time is an ISO 8601 string, e.g. 2026-12-01T09:30:00Z")
 
 
+def _in_utc(value: datetime) -> datetime:
+    """The moment in UTC (a time without an offset is taken as UTC, as stored).
+
+    9999-12-31T23:59:59-12:00 is a valid ISO 8601 string whose UTC moment is past the last
+    date Python holds: converting it later, in a query, was a 500; here it is a 422."""
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the date-time is outside the range this service holds") from exc
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime), AfterValidator(_in_utc)]

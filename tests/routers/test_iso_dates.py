@@ -72,3 +72,28 @@ def test_date_time_filters_take_iso_strings_only(client, auth, query, status):
 )
 def test_other_date_filters_refuse_numbers(client, auth, url):
     assert client.get(url, headers=auth("admin")).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Valid ISO 8601 whose UTC moment lies outside the years 1-9999: once a 500.
+        "/api/v1/findings-letters?updated_since=9999-12-31T23:59:59-12:00",
+        "/api/v1/findings-letters?updated_since=0001-01-01T00:00:00%2B12:00",
+        "/api/v1/audit-events?from=9999-12-31T23:59:59-12:00",
+        "/api/v1/audit-events?to=0001-01-01T00:00:00%2B14:00",
+    ],
+)
+def test_a_date_time_beyond_the_range_held_is_422_not_500(client, auth, url):
+    response = client.get(url, headers=auth("admin"))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_extremes_within_range_are_accepted(client, auth):
+    for url in (
+        "/api/v1/findings-letters?updated_since=9999-12-31T23:59:59Z",
+        "/api/v1/findings-letters?updated_since=0001-01-01T00:00:00Z",
+        "/api/v1/inspections?from=0001-01-01&to=9999-12-31",
+    ):
+        assert client.get(url, headers=auth("admin")).status_code == 200, url
