@@ -8,46 +8,52 @@ from collections import Counter
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app import db
 from app.auth.security import issue_token
 from app.main import create_app
-from app.models import AuditEvent, Case, Inspection, UserAccount
+from app.migrate import upgrade
+from app.models import Case, UserAccount
 from app.models.inspection import InspectionStatus
+from app.services.reference.loader import load_reference_data
 from tests.builders import make_inspection
-from tests.conftest import backend
+from tests.conftest import _create_pg_database, backend
 from tests.routers.support import CASE_BODY
 
 
 @pytest.fixture
-def committed_inspection(engine):
-    """An inspection in fieldwork and an admin, committed, removed afterwards."""
+def committed_inspection(monkeypatch, tmp_path):
+    """A database of its own (the writes are committed, and audit events cannot be deleted),
+    served by the app, with an inspection in fieldwork and an admin."""
+    if backend() == "postgresql":
+        url, drop = _create_pg_database()
+    else:
+        url, drop = f"sqlite:///{tmp_path / 'writers.db'}", (lambda: None)
+    upgrade(url)
+    engine = db.build_engine(url)
+    monkeypatch.setattr(db, "get_engine", lambda: engine)
     with Session(engine) as setup:
+        load_reference_data(setup)
         inspection = make_inspection(setup, status=InspectionStatus.fieldwork)
         user = UserAccount(username=f"writers-{inspection.id}", password_hash="x", roles=["admin"])
         setup.add(user)
         setup.commit()
         token, _ = issue_token(f"user:{user.id}", ["admin"], None)
         world = {
+            "engine": engine,
             "inspection": inspection.id,
-            "user": user.id,
             "headers": {"Authorization": f"Bearer {token}"},
         }
     yield world
-    with Session(engine) as cleanup:
-        if backend() == "postgresql":
-            # The audit log refuses deletes by trigger; the owner switches them off here only.
-            cleanup.exec(text("SET LOCAL session_replication_role = replica"))
-            cleanup.exec(sql_delete(AuditEvent).where(AuditEvent.actor == f"user:{world['user']}"))
-        cleanup.exec(sql_delete(Inspection).where(Inspection.id == world["inspection"]))
-        cleanup.exec(sql_delete(UserAccount).where(UserAccount.id == world["user"]))
-        cleanup.commit()
+    engine.dispose()
+    drop()
 
 
 @pytest.mark.parametrize("writers", [10, 50])
-def test_simultaneous_case_creations_all_succeed(engine, committed_inspection, writers):
+def test_simultaneous_case_creations_all_succeed(committed_inspection, writers):
+    engine = committed_inspection["engine"]
     who = committed_inspection["headers"]
     url = f"/api/v1/inspections/{committed_inspection['inspection']}/cases"
     barrier = threading.Barrier(writers)
