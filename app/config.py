@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     jwt_issuer: str = "omi-service"
     jwt_audience: str = "omi-api"
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Whatever its `exp` says, a token issued longer ago than this is refused.
+    token_max_age_minutes: int = Field(default=24 * 60, ge=1, le=7 * 24 * 60)
+    # Clock skew allowed between this service and whoever signed a token (iat, nbf).
+    token_leeway_seconds: int = Field(default=30, ge=0, le=300)
 
     cors_origins: str = ""
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
@@ -56,7 +60,12 @@ class Settings(BaseSettings):
     letter_signatory_name: str = ""
     letter_signatory_title: str = "HM Chief Inspector of Probation"
 
-    db_pool_size: int = Field(default=10, ge=1)
+    # Sized together (docs/operations.md, "Threads and connections"): DB_POOL_SIZE
+    # connections are kept open, as many requests are admitted at once (each holds at most
+    # one connection at a time), and the worker threads are that number plus a few spare.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # How long a request beyond those waits for a place before a 503 with Retry-After.
+    request_queue_seconds: float = Field(default=10.0, gt=0, le=120)
     # PostgreSQL only: cached reads learn of changes by notification, not a query per read.
     change_feed: bool = True
 
@@ -80,6 +89,10 @@ class Settings(BaseSettings):
         if 0 < value < 50:
             raise ValueError("LOGIN_ADDRESS_MAX_FAILURES is 0 (off) or at least 50")
         return value
+
+    @property
+    def max_concurrent_requests(self) -> int:
+        return self.db_pool_size
 
     @property
     def is_development(self) -> bool:

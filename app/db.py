@@ -29,24 +29,43 @@ def build_engine(url: str, **overrides: Any) -> Engine:
     url = normalise_url(url)
     # Bound values are case data: keep them out of exception text, and so out of the logs.
     overrides.setdefault("hide_parameters", True)
+    settings = get_settings()
+    # Every connection of the pool stays open: no overflow connections opened and closed
+    # again under load. The app admits only as many requests as there are connections
+    # (app/web/admission.py), so a request waits for a place, never for a connection.
+    pool: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": 0,
+        "pool_timeout": 10,  # a 503 with Retry-After, never a stall (admission makes it rare)
+    }
+    if overrides.get("poolclass") is not None:
+        pool = {}  # a caller's own pool class (NullPool, StaticPool) takes no sizes
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **overrides
-        )
+        sqlite_options: dict[str, Any] = {
+            "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            # A memory database has one connection and its own pool class.
+            **(pool if make_url(url).database not in (None, "", ":memory:") else {}),
+        }
+        sqlite_options.update(overrides)
+        engine = create_engine(url, **sqlite_options)
         _configure_sqlite(engine)
         return engine
-    settings = get_settings()
     options: dict[str, Any] = {
         # A connection the server dropped is replaced before use, so a restart heals by itself.
         "pool_pre_ping": True,
-        "pool_size": settings.db_pool_size,
-        "max_overflow": settings.db_pool_size,
+        **pool,
         "pool_recycle": 1800,
-        "pool_timeout": 10,
         "connect_args": {"connect_timeout": 5},
     }
     options.update(overrides)
     return create_engine(url, **options)
+
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BEGIN = "omi_sqlite_begin"
+# Execution options for a connection that only reads: on SQLite it starts as a reader and
+# so never waits for the writer; PostgreSQL ignores the option.
+READ_ONLY_START = {SQLITE_BEGIN: "DEFERRED"}
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -58,11 +77,20 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # Every transaction starts as the writer. A deferred BEGIN reads first and asks to
+        # write later; in WAL mode that upgrade fails at once (SQLITE_BUSY, no waiting) when
+        # another writer committed meanwhile, so concurrent writers were refused, not queued.
+        # BEGIN IMMEDIATE takes the write lock up front and waits its turn (busy_timeout).
+        # Reads queue too, one short transaction at a time: the embedded database trades
+        # read concurrency for writes that never fail; PostgreSQL is for heavy traffic.
+        # A connection that only ever reads may ask for a deferred start (READ_ONLY_START).
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        connection.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
 
 @lru_cache

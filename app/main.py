@@ -38,6 +38,8 @@ from app.routers import (
 )
 from app.services.scoring.cache import ScoresCache
 from app.web import error_handlers
+from app.web.admission import AdmissionMiddleware
+from app.web.methods import AllowMiddleware
 from app.web.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
 from app.web.openapi_docs import (
     API_ERRORS,
@@ -145,7 +147,8 @@ def create_app() -> FastAPI:
     app.openapi = lambda: declare_problem_media_type(  # type: ignore[method-assign]
         without_validation_response(generate_openapi(), "issue_token")
     )
-    app.include_router(health.router)
+    # 400: a NUL character in the path or query (NulGuardMiddleware) fails any route.
+    app.include_router(health.router, responses=problem_responses(400))
     # The token endpoint answers request faults as RFC 6749 invalid_request (400), not 422.
     app.include_router(auth.router, responses=problem_responses(503))
     for router in API_ROUTERS:
@@ -165,11 +168,17 @@ def create_app() -> FastAPI:
             ],
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
         )
+    app.add_middleware(AllowMiddleware, routes=app.router.routes)
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_json_bytes,
         upload_limit=settings.max_upload_bytes,
+    )
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=settings.max_concurrent_requests,
+        wait_seconds=settings.request_queue_seconds,
     )
     app.add_middleware(RequestContextMiddleware)
     return app

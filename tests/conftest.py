@@ -92,7 +92,9 @@ def engine(database_url: str) -> Engine:
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session whose commits only release savepoints; everything is rolled back after."""
-    connection = engine.connect()
+    # Deferred on SQLite: the test's transaction takes the write lock only once it writes,
+    # so a read on another connection (the readiness probe) does not wait for the test.
+    connection = engine.connect().execution_options(**db.READ_ONLY_START)
     outer = connection.begin()
     session = Session(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False

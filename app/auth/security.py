@@ -118,10 +118,55 @@ def decode_token(token: str) -> dict[str, Any]:
             algorithms=[keys.algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require_exp": True, "require_iat": True, "require_sub": True},
+            options={
+                "require_aud": True,
+                "require_iss": True,
+                "require_exp": True,
+                "require_iat": True,
+                "require_sub": True,
+                "leeway": settings.token_leeway_seconds,
+            },
         )
     except JWTError as exc:
         raise TokenError(str(exc)) from exc
-    if not isinstance(claims.get("roles"), list):
-        raise TokenError("roles claim missing")
+    if not isinstance(claims, dict):
+        raise TokenError("claims are not an object")
+    check_claims(claims, settings, int(utcnow().timestamp()))
     return claims
+
+
+def _is_int(value: object) -> bool:
+    # bool is an int to Python, never a time to a token.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_claims(claims: dict[str, Any], settings: Settings, now: int) -> None:
+    """What python-jose leaves to its caller: every claim present and typed, and an age.
+
+    The library skips `aud` when a token has none, and turns a string `exp` into a number;
+    a token this service accepts names it, is a few minutes old, and is typed as issued.
+    """
+    for name in ("iss", "aud", "sub"):
+        if not isinstance(claims.get(name), str) or not claims[name]:
+            raise TokenError(f"{name} claim missing or not a string")
+    if claims["aud"] != settings.jwt_audience or claims["iss"] != settings.jwt_issuer:
+        raise TokenError("wrong audience or issuer")
+    for name in ("exp", "iat"):
+        if not _is_int(claims.get(name)):
+            raise TokenError(f"{name} claim missing or not an integer")
+    if "nbf" in claims and not _is_int(claims["nbf"]):
+        raise TokenError("nbf claim not an integer")
+    leeway = settings.token_leeway_seconds
+    issued, expires = claims["iat"], claims["exp"]
+    if issued > now + leeway:
+        raise TokenError("issued in the future")
+    if expires <= now - leeway:
+        raise TokenError("expired")
+    max_age = 60 * max(settings.token_max_age_minutes, settings.access_token_minutes)
+    if now - issued > max_age + leeway or expires - issued > max_age:
+        raise TokenError("older or longer-lived than the service allows")
+    roles = claims.get("roles")
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise TokenError("roles claim missing or not a list of strings")
+    if "trust" in claims and not isinstance(claims["trust"], str):
+        raise TokenError("trust claim not a string")

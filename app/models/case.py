@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, new_id, utcnow
 from app.models.review import ReviewStatus
+from app.models.temporal import IsoDate
 
 
 class Sex(StrEnum):
@@ -139,14 +140,14 @@ class CaseWrite(BaseModel):
     os_grade: (
         Literal["prison_officer", "probation_officer", "probation_services_officer"] | None
     ) = None
-    sentence_date: date | None = None
-    reception_date: date | None = None
-    release_date: date | None = None
-    os_allocated_date: date | None = None
-    first_contact_date: date | None = None
-    om_allocated_date: date | None = None
-    sentence_plan_date: date | None = None
-    last_roh_review_date: date | None = None
+    sentence_date: IsoDate | None = None
+    reception_date: IsoDate | None = None
+    release_date: IsoDate | None = None
+    os_allocated_date: IsoDate | None = None
+    first_contact_date: IsoDate | None = None
+    om_allocated_date: IsoDate | None = None
+    sentence_plan_date: IsoDate | None = None
+    last_roh_review_date: IsoDate | None = None
     answers: dict[str, str | None] | None = PydanticField(
         default=None,
         description="question code → yes, no, na or a choice value; null clears an answer",

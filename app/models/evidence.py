@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, new_id, utcnow
 from app.models.framework import CODE_PATTERN
+from app.models.temporal import IsoDate
 
 
 class EvidenceSource(StrEnum):
@@ -91,7 +92,7 @@ class EvidenceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: EvidenceSource
-    observed_on: date = PydanticField(description="When it was heard, read or seen")
+    observed_on: IsoDate = PydanticField(description="When it was heard, read or seen")
     criteria: list[CriterionCode] = PydanticField(
         min_length=1, max_length=50, description="Codes of the framework's criteria it bears on"
     )
@@ -104,7 +105,7 @@ class EvidenceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: EvidenceSource | None = None
-    observed_on: date | None = None
+    observed_on: IsoDate | None = None
     criteria: list[CriterionCode] | None = PydanticField(default=None, min_length=1, max_length=50)
     text: str | None = PydanticField(
         default=None, min_length=1, max_length=4000, description=EVIDENCE_TEXT_DOC

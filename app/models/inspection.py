@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from typing_extensions import TypedDict
 
 from app.models.base import UTCDateTime, new_id, utcnow
+from app.models.temporal import IsoDate
 
 
 class InspectionStatus(StrEnum):
@@ -77,8 +78,8 @@ class InspectionCreate(BaseModel):
     framework_version: int | None = PydanticField(default=None, ge=1)
     establishment: str | None = PydanticField(default=None, max_length=64)
     trust: str | None = PydanticField(default=None, max_length=64)
-    fieldwork_start: date
-    fieldwork_end: date | None = None
+    fieldwork_start: IsoDate
+    fieldwork_end: IsoDate | None = None
     team: list[str] = PydanticField(default_factory=list, max_length=50)
     recommendations: list[str] = PydanticField(default_factory=list, max_length=200)
     good_practice: list[str] = PydanticField(default_factory=list, max_length=200)
@@ -91,8 +92,8 @@ class InspectionUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    fieldwork_start: date | None = None
-    fieldwork_end: date | None = None
+    fieldwork_start: IsoDate | None = None
+    fieldwork_end: IsoDate | None = None
     team: list[str] | None = PydanticField(default=None, max_length=50)
     recommendations: list[str] | None = PydanticField(default=None, max_length=200)
     good_practice: list[str] | None = PydanticField(default=None, max_length=200)

@@ -3,7 +3,6 @@ case-level extract across inspections, as CSV or Parquet."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -13,6 +12,7 @@ from pydantic import Field
 from app.models import Framework
 from app.models.reference import EstablishmentType
 from app.models.scores import Aggregates
+from app.models.temporal import IsoDate
 from app.services.aggregates import extract
 from app.services.aggregates.csv_table import to_csv
 from app.services.aggregates.service import (
@@ -55,10 +55,10 @@ def aggregate_filters(
     ] = None,
     trust: Annotated[str | None, Query(max_length=64, description="Cases' home trust")] = None,
     start_from: Annotated[
-        date | None, Query(alias="from", description="Fieldwork starts on or after")
+        IsoDate | None, Query(alias="from", description="Fieldwork starts on or after")
     ] = None,
     start_to: Annotated[
-        date | None, Query(alias="to", description="Fieldwork starts on or before")
+        IsoDate | None, Query(alias="to", description="Fieldwork starts on or before")
     ] = None,
     status: Annotated[
         list[str] | None,
@@ -109,10 +109,10 @@ def get_aggregates(
         ),
     ] = None,
     compare_from: Annotated[
-        date | None, Query(description="Comparison period: fieldwork starts on or after")
+        IsoDate | None, Query(description="Comparison period: fieldwork starts on or after")
     ] = None,
     compare_to: Annotated[
-        date | None, Query(description="Comparison period: fieldwork starts on or before")
+        IsoDate | None, Query(description="Comparison period: fieldwork starts on or before")
     ] = None,
     format: Annotated[Literal["json", "csv"] | None, Query(description="Overrides Accept")] = None,
 ) -> Response:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from app.models.audit import AuditEventRead
 from app.models.page import Page
+from app.models.temporal import IsoDateTime
 from app.services.audit import service as audit
 from app.web.deps import PageDep, ReadAudit, SessionDep
 from app.web.http import json_with_etag
@@ -26,8 +26,8 @@ def list_audit_events(
     resource_type: Annotated[str | None, Query(max_length=64)] = None,
     resource_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[IsoDateTime | None, Query(alias="from")] = None,
+    until: Annotated[IsoDateTime | None, Query(alias="to")] = None,
 ) -> Response:
     """Audit events, newest first, filtered by actor, resource and time."""
     result = audit.listing(

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import get_engine
+from app.db import READ_ONLY_START, get_engine
 from app.errors import ServiceUnavailable
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/health", tags=["health"])
 @router.get("/live", operation_id="health_live")
 async def live() -> dict[str, str]:
     """The process is up."""
-    # async: answered on the event loop, without the worker-thread hop a plain def takes.
+    # async: answered on the event loop, so it needs no worker thread and never queues.
     return {"status": "ok"}
 
 
@@ -25,7 +25,7 @@ async def live() -> dict[str, str]:
 def ready() -> dict[str, str]:
     """The process can reach its database."""
     try:
-        with get_engine().connect() as connection:
+        with get_engine().connect().execution_options(**READ_ONLY_START) as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         raise ServiceUnavailable("the database is unavailable") from exc

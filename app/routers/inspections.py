@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,6 +16,7 @@ from app.models.inspection import (
 )
 from app.models.page import Page
 from app.models.sample import SampleResult
+from app.models.temporal import IsoDate
 from app.services.cases import samples
 from app.services.inspections import service as inspections
 from app.web import uploads
@@ -80,10 +80,10 @@ def list_inspections(
     trust: Annotated[str | None, Query(max_length=64)] = None,
     status: InspectionStatus | None = None,
     start_from: Annotated[
-        date | None, Query(alias="from", description="Fieldwork starts on or after")
+        IsoDate | None, Query(alias="from", description="Fieldwork starts on or after")
     ] = None,
     start_to: Annotated[
-        date | None, Query(alias="to", description="Fieldwork starts on or before")
+        IsoDate | None, Query(alias="to", description="Fieldwork starts on or before")
     ] = None,
 ) -> Response:
     """Inspections, newest fieldwork first."""

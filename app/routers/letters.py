@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from app.auth.permissions import Access, Resource
 from app.changes import LETTERS, KeptBodies
 from app.models.letter import LetterList, LetterRead, LetterStatus
+from app.models.temporal import IsoDateTime
 from app.services.letters import service as letters
 from app.services.letters.document import letter_document
+from app.services.letters.pdf_cache import letter_pdfs
 from app.services.letters.render import render_html, render_pdf, render_revision
 from app.web.deps import (
     InspectionDep,
@@ -20,6 +22,7 @@ from app.web.deps import (
     ReadLetters,
     SessionDep,
     WriteLetters,
+    require,
 )
 from app.web.http import (
     body_and_etag,
@@ -27,6 +30,7 @@ from app.web.http import (
     json_with_etag,
     not_modified,
     representation_etag,
+    require_match,
 )
 from app.web.negotiation import negotiate
 from app.web.openapi_docs import problem_responses
@@ -41,6 +45,8 @@ LETTER_TYPES = ("application/json", "text/html", "application/pdf")
     status_code=201,
     response_model=LetterList,
     responses=problem_responses(409),
+    # A caller who cannot see inspections (a trust) learns nothing of this one: 404, not 403.
+    dependencies=[Depends(require(Resource.inspections, Access.read))],
 )
 def generate_letters(
     session: SessionDep, principal: WriteLetters, inspection: InspectionDep
@@ -65,7 +71,7 @@ async def list_letters(
     trust: Annotated[str | None, Query(max_length=64)] = None,
     inspection: Annotated[str | None, Query(max_length=64)] = None,
     status: LetterStatus | None = None,
-    updated_since: datetime | None = None,
+    updated_since: IsoDateTime | None = None,
 ) -> Response:
     """Letters, most recently changed first; a trust sees only its own released letters."""
     # async: a trust system's poll is answered from a kept list with no database work
@@ -130,14 +136,16 @@ def get_letter(
     )
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
-    document = letter_document(letters.record(letter))
     if media_type == "text/html":
-        return Response(
-            render_html(document), media_type="text/html; charset=utf-8", headers={"ETag": etag}
-        )
+        html = render_html(letter_document(letters.record(letter)))
+        return Response(html, media_type="text/html; charset=utf-8", headers={"ETag": etag})
     filename = f"findings-letter-{body['trust']['code']}-v{letter.version}.pdf"
+    # The ETag names the letter's content, the representation and the template's revision.
+    pdf = letter_pdfs.get_or_render(
+        f"{letter.version}:{etag}", lambda: render_pdf(letter_document(letters.record(letter)))
+    )
     return Response(
-        render_pdf(document),
+        pdf,
         media_type="application/pdf",
         headers={"ETag": etag, "Content-Disposition": f'inline; filename="{filename}"'},
     )
@@ -147,11 +155,12 @@ def get_letter(
     "/findings-letters/{letter_id}/publish",
     operation_id="publish_findings_letter",
     response_model=LetterRead,
-    responses=problem_responses(409),
+    responses=problem_responses(409, 412),
 )
 def publish_letter(
     letter_id: str, request: Request, session: SessionDep, principal: WriteLetters
 ) -> Response:
-    """Release a draft to its trust; a corrected version supersedes the one it replaces."""
+    """Release a draft to its trust; a corrected version supersedes the one it replaces (honours If-Match)."""
     letter = letters.get_visible(session, principal, letter_id)
+    require_match(request, letters.to_read(letter))
     return json_with_etag(request, letters.to_read(letters.publish(session, principal, letter)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,6 +14,7 @@ from app.models.prison_tests import (
     PrisonTestWrite,
 )
 from app.models.reference import EstablishmentType
+from app.models.temporal import IsoDate
 from app.services.aggregates.service import parse_statuses
 from app.services.frameworks import service as frameworks
 from app.services.prison_tests import aggregate, service
@@ -76,10 +76,10 @@ def get_healthy_prison_test_aggregates(
     establishment_type: EstablishmentType | None = None,
     region: Annotated[str | None, Query(max_length=64, description="The prison's region")] = None,
     start_from: Annotated[
-        date | None, Query(alias="from", description="Fieldwork starts on or after")
+        IsoDate | None, Query(alias="from", description="Fieldwork starts on or after")
     ] = None,
     start_to: Annotated[
-        date | None, Query(alias="to", description="Fieldwork starts on or before")
+        IsoDate | None, Query(alias="to", description="Fieldwork starts on or before")
     ] = None,
     status: Annotated[
         list[str] | None,

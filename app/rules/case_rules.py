@@ -33,6 +33,9 @@ REQUIRED = (
     "rosh",
     "sentence_date",
 )
+# Attributes every case has: cleared (null, or an empty cell), they take their default
+# (not MAPPA-managed, not a PPO) rather than reaching the database as a NULL it refuses.
+CLEARED_DEFAULTS: dict[str, Any] = {"mappa_level": 0, "ppo": False}
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
 
 
@@ -337,6 +340,9 @@ def check_case(
     """Everything wrong with a case at once. `existing` makes raw a partial update."""
     parsed, faults = parse_attributes(raw)
     attributes = {**(existing or {}), **parsed}
+    for name, default in CLEARED_DEFAULTS.items():
+        if name in attributes and attributes[name] is None:
+            attributes[name] = default
     faults += [
         f for f in attribute_faults(attributes, trusts) if f.field not in {x.field for x in faults}
     ]

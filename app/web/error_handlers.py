@@ -30,6 +30,10 @@ HTTP_SLUGS = {
 }
 
 
+# What FastAPI raises (as a 400) when a JSON body cannot be decoded at all.
+FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
+
+
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, body["status"], headers, media_type=PROBLEM_MEDIA_TYPE)
 
@@ -58,6 +62,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == FASTAPI_BODY_PARSE_ERROR:
+            # A body FastAPI could not even decode (not UTF-8): the same fault, and the same
+            # answer, as a JSON syntax error, which FastAPI reports as a validation fault.
+            fault = {"loc": ["body"], "code": "json_invalid", "message": "the body is not JSON"}
+            body = problem(
+                422,
+                "validation-failed",
+                "Validation failed",
+                "1 fault(s) in the request",
+                request.url.path,
+                errors=[fault],
+            )
+            return problem_response(body)
         slug, title = HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":

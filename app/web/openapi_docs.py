@@ -51,6 +51,7 @@ def created_response(model: type[Any], description: str) -> Responses:
 
 def problem_responses(*statuses: int) -> Responses:
     descriptions = {
+        400: "Malformed request: a NUL character, a body that is not UTF-8 or not JSON",
         401: "Missing or invalid access token",
         403: "Your role may see this resource but not change it",
         404: "No such resource, or not visible to your role",
@@ -66,7 +67,7 @@ def problem_responses(*statuses: int) -> Responses:
     return {status: {"description": descriptions[status], "model": Problem} for status in statuses}
 
 
-API_ERRORS = problem_responses(401, 403, 404, 422, 503)
+API_ERRORS = problem_responses(400, 401, 403, 404, 422, 503)
 
 
 def declare_problem_media_type(document: dict[str, Any]) -> dict[str, Any]:

@@ -427,3 +427,14 @@ def test_list_filters_and_pagination(client, auth, session, inspection):
     both = client.get(f"{url}?in_scope=true&trust=cumbria", headers=who).json()
     assert both["total"] == 2
     assert client.get(f"{url}?limit=501", headers=who).status_code == 422
+
+
+@pytest.mark.parametrize(("name", "default"), [("ppo", False), ("mappa_level", 0)])
+def test_clearing_an_attribute_every_case_has_gives_its_default_not_a_500(
+    client, auth, session, case, name, default
+):
+    """Found by a larger schemathesis run: `{"ppo": null}` reached the database as NULL."""
+    who = headers(session, auth, "probation_inspector")
+    response = client.patch(f"/api/v1/cases/{case.id}", json={name: None}, headers=who)
+    assert response.status_code == 200, response.text
+    assert response.json()[name] == default

@@ -174,6 +174,7 @@ def test_publication_freezes_and_a_correction_supersedes(client, auth, session, 
     old = client.get(f"/api/v1/findings-letters/{first['id']}", headers=auth("admin")).json()
     new = client.get(f"/api/v1/findings-letters/{second['id']}", headers=auth("admin")).json()
     assert old["status"] == "superseded" and new["status"] == "published"
+    assert old["superseded_by"] == second["id"] and new["superseded_by"] is None
     assert old["case_count"] == 10 and new["case_count"] == 11  # the published letter never changed
     trust_view = client.get("/api/v1/findings-letters", headers=role_headers(auth, "trust")).json()
     assert {item["id"] for item in trust_view["items"]} == {first["id"], second["id"]}
@@ -209,7 +210,7 @@ GENERATE = {
     "probation_inspector": 201,
     "prisons_inspector": 403,
     "analyst": 403,
-    "trust": 403,
+    "trust": 404,  # a trust sees no inspection, so learns nothing of this one
     "uploader": 404,
 }
 READ = {
@@ -312,3 +313,17 @@ def test_a_letter_reads_as_a_letter_signed_by_the_configured_person(
     )
     assert "was answered yes in 9 of the trust's 10 relevant cases (90.0%)" in text
     assert f"<strong>{signatory}</strong>" in page.text
+
+
+def test_publication_honours_if_match(client, auth, session, inspection):
+    inspector = auth("probation_inspector")
+    draft = generate(client, auth, inspection)[OWN_TRUST]
+    url = f"/api/v1/findings-letters/{draft['id']}"
+    etag = client.get(url, headers=inspector).headers["etag"]
+    stale = client.post(f"{url}/publish", headers={**inspector, "If-Match": '"not-it"'})
+    assert stale.status_code == 412
+    assert client.get(url, headers=inspector).json()["status"] == "draft"
+    fresh = client.post(f"{url}/publish", headers={**inspector, "If-Match": etag})
+    assert fresh.status_code == 200, fresh.text
+    # The letter changed with its publication: the ETag read before no longer matches.
+    assert client.post(f"{url}/publish", headers={**inspector, "If-Match": etag}).status_code == 412

@@ -103,6 +103,9 @@ def test_a_stale_if_match_is_refused(client, auth):
         ("https://[::1]/omi", "internal_host"),
         ("/relative/path", "invalid_url"),
         ("https://hooks.example:port/omi", "invalid_url"),
+        ("https://224.0.0.1/", "internal_host"),  # multicast
+        ("https://169.254.169.254./latest", "internal_host"),  # a trailing dot
+        ("https://hooks.example/omi\r\nX-Injected: 1", "control_characters"),
     ],
 )
 def test_urls_the_service_will_not_call_are_422(client, auth, url, code):

@@ -143,6 +143,12 @@ HIDDEN_OBJECTS = {
             ("POST", REDELIVER),
         ]
     ),
+    # Letters are generated from an inspection, which a trust never sees: 404, not 403.
+    *(
+        (("POST", "/api/v1/inspections/{inspection_id}/findings-letters"), trust)
+        for trust in ("trust", "trust_other")
+    ),
+    *((key, "trust_other") for key in [("GET", WEBHOOK), ("PUT", WEBHOOK), ("DELETE", WEBHOOK)]),
 }
 # A prisons inspector's PUT of the judgement records HMI Prisons' own judgement of the
 # criterion on this joint inspection; the second reading is the probation inspector's.

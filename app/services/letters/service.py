@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.permissions import Principal, Role
@@ -37,7 +38,7 @@ from app.rules.thresholds import is_improvement, is_strength
 from app.services.audit import service as audit
 from app.services.cases.service import framework_index
 from app.services.evidence.judgements import judgements_for
-from app.services.inspections.service import ensure_writable
+from app.services.inspections.service import ensure_writable, lock
 from app.services.scoring.service import score_inspection
 from app.services.webhooks import service as webhooks
 
@@ -170,6 +171,9 @@ def generate(
     session: Session, principal: Principal, inspection: Inspection
 ) -> list[FindingsLetter]:
     """(Re)draft a letter for every eligible trust, replacing that trust's older drafts."""
+    # Generations of one inspection queue on its row, so racing calls draft one letter per
+    # trust each in turn; the unique indexes on findings_letter are the last word.
+    lock(session, inspection)
     ensure_writable(inspection)
     if inspection.status == InspectionStatus.planned:
         raise Conflict(
@@ -203,7 +207,7 @@ def generate(
         )
         session.add(letter)
         letters.append(letter)
-    session.flush()
+    _flush_or_conflict(session)
     audit.record(
         session,
         principal,
@@ -227,24 +231,47 @@ def as_json(content: LetterContent) -> dict[str, Any]:
     return stored
 
 
+def _flush_or_conflict(session: Session) -> None:
+    """Flush; a unique index refusing the rows means another call won the race: 409."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "another request changed this inspection's letters at the same time; retry"
+        ) from exc
+
+
 def publish(session: Session, principal: Principal, letter: FindingsLetter) -> FindingsLetter:
+    """Release a draft; the trust's letter published before it, if any, is superseded."""
     inspection = session.get(Inspection, letter.inspection_id)
     assert inspection is not None
+    # Publications queue on the inspection like generations; re-read the letter under it.
+    lock(session, inspection)
     ensure_writable(inspection)
+    session.refresh(letter)
     if letter.status != LetterStatus.draft:
         raise Conflict(f"only a draft can be published; this letter is {letter.status}")
     now = utcnow()
-    superseded = None
-    if letter.supersedes_id:
-        previous = session.get(FindingsLetter, letter.supersedes_id)
-        if previous is not None and previous.status == LetterStatus.published:
-            previous.status, previous.updated_at = LetterStatus.superseded, now
-            session.add(previous)
-            superseded = previous
+    current = session.exec(
+        select(FindingsLetter).where(
+            FindingsLetter.inspection_id == letter.inspection_id,
+            FindingsLetter.trust_code == letter.trust_code,
+            FindingsLetter.status == LetterStatus.published,
+        )
+    ).all()
+    for previous in current:
+        previous.status, previous.updated_at = LetterStatus.superseded, now
+        previous.superseded_by_id = letter.id
+        session.add(previous)
+    # The old one leaves "published" before the new one enters it: the index checks each row.
+    _flush_or_conflict(session)
+    # At most one: the unique index allows one published letter per trust and inspection.
+    superseded = current[0] if current else None
     letter.status, letter.published_at, letter.updated_at = LetterStatus.published, now, now
     letter.published_by = principal.subject
     session.add(letter)
-    session.flush()
+    _flush_or_conflict(session)
     audit.record(
         session,
         principal,
@@ -292,6 +319,7 @@ def to_read(letter: FindingsLetter) -> dict[str, Any]:
         "status": letter.status,
         "version": letter.version,
         "supersedes": letter.supersedes_id,
+        "superseded_by": letter.superseded_by_id,
         "published_at": letter.published_at,
         "updated_at": letter.updated_at,
         "generated_at": letter.generated_at,

@@ -3,9 +3,7 @@ superseded; the deliveries each event made, and sending one again."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -15,53 +13,22 @@ from app.config import get_settings
 from app.errors import NotFound, ValidationFailed, field_error
 from app.models import FindingsLetter, Trust, TrustWebhook, WebhookDelivery, utcnow
 from app.models.page import Page
-from app.models.webhook import MAX_URL_LENGTH, DeliveryStatus
+from app.models.webhook import DeliveryStatus
 from app.services.audit import service as audit
 from app.services.webhooks import outbox
 from app.services.webhooks.delivery import new_secret
-from app.services.webhooks.destinations import is_public
+from app.services.webhooks.destinations import resolve, resolved_problem, url_problem
 
 PUBLISHED_EVENT = "letter.published"
 SUPERSEDED_EVENT = "letter.superseded"
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 
 def url_faults(url: str, *, development: bool) -> list[dict[str, Any]]:
     """Why a URL may not receive deliveries: https to a public host (http to loopback in development)."""
-    loc: list[str | int] = ["body", "url"]
-    if len(url) > MAX_URL_LENGTH:
-        return [field_error(loc, "too_long", f"at most {MAX_URL_LENGTH} characters")]
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        _ = parts.port  # raises on a port that is not a number
-    except ValueError:
-        return [field_error(loc, "invalid_url", "not a URL")]
-    if not host:
-        return [field_error(loc, "invalid_url", "an absolute URL with a host is needed")]
-    if parts.username is not None or parts.password is not None:
-        return [field_error(loc, "credentials", "the URL may not carry a user name or password")]
-    if parts.fragment:
-        return [field_error(loc, "fragment", "the URL may not carry a #fragment")]
-    local = host in LOOPBACK_NAMES
-    if parts.scheme == "http" and development and local:
-        return []
-    if parts.scheme != "https":
-        return [field_error(loc, "scheme", "only https URLs receive deliveries")]
-    if local or _internal_address(host):
-        return [field_error(loc, "internal_host", "deliveries go to public hosts only")]
-    return []
-
-
-def _internal_address(host: str) -> bool:
-    """An IP literal the service must not be pointed at (its own network, metadata services).
-
-    A name is checked again at every delivery, as resolved then (webhook_destinations)."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not is_public(host)
+    problem = url_problem(url, development=development) or (
+        None if development else resolved_problem(url, resolve)
+    )
+    return [field_error(["body", "url"], *problem)] if problem else []
 
 
 def visible_trust(session: Session, principal: Principal, trust_code: str) -> Trust:

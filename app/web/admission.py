@@ -1,0 +1,108 @@
+"""Admission: at most a fixed number of requests are inside the app at once.
+
+FastAPI runs each synchronous dependency and handler on a worker thread of its own, one
+after another. A request that has begun a transaction (and so holds a connection, or
+SQLite's write lock) may have to wait for a free thread for its next step; when every
+thread is taken by requests that are themselves waiting for a connection or that lock,
+nothing moves until a timeout fires. Admitting no more requests than there are threads
+and connections makes that impossible: an admitted request always finds a thread and a
+connection, and the others wait on the event loop, where waiting costs no thread, until a
+place frees or their wait runs out (503 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from app.errors import problem
+
+Scope = dict[str, Any]
+ASGIApp = Callable[..., Any]
+
+log = logging.getLogger("omi.admission")
+# Threads beyond the admitted requests: streamed bodies and file reads use them too.
+SPARE_THREADS = 4
+
+
+def thread_limit(max_requests: int) -> int:
+    """Worker threads for `max_requests` admitted requests (each uses one at a time)."""
+    return max_requests + SPARE_THREADS
+
+
+class AdmissionMiddleware:
+    """Queue requests beyond `limit` on the event loop; 503 after `wait_seconds`.
+
+    Paths in `exempt` (liveness) never queue: they touch neither the database nor a thread.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        wait_seconds: float,
+        exempt: tuple[str, ...] = ("/health/live",),
+        retry_after_seconds: int = 2,
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.wait_seconds = wait_seconds
+        self.exempt = exempt
+        self.retry_after = retry_after_seconds
+        # One semaphore per event loop: tests run an app on several loops in turn.
+        self._places: dict[int, anyio.Semaphore] = {}
+
+    def _places_here(self) -> anyio.Semaphore:
+        key = id(asyncio.get_running_loop())
+        places = self._places.get(key)
+        if places is None:
+            places = self._places[key] = anyio.Semaphore(self.limit)
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = max(limiter.total_tokens, thread_limit(self.limit))
+        return places
+
+    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        places = self._places_here()
+        admitted = False
+        with anyio.move_on_after(self.wait_seconds):
+            await places.acquire()
+            admitted = True
+        if not admitted:
+            log.warning("request refused: every place was taken for the whole wait")
+            await self._unavailable(scope, send)
+            return
+        try:
+            # Held through background tasks too: they run before the app call returns.
+            await self.app(scope, receive, send)
+        finally:
+            places.release()
+
+    async def _unavailable(self, scope: Scope, send: Callable) -> None:
+        body = problem(
+            503,
+            "service-unavailable",
+            "Service unavailable",
+            "the service is at capacity; retry shortly",
+            scope["path"],
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"retry-after", str(self.retry_after).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
