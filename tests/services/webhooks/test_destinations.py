@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.services.webhooks.delivery import Courier, Delivery, send
+from app.services.webhooks.delivery import Courier, Message, attempt
 from app.services.webhooks.destinations import is_public, resolved_problem, url_problem
 from app.services.webhooks.service import url_faults
 
@@ -112,12 +112,11 @@ def test_delivery_refuses_a_stored_url_that_registration_would_refuse(url):
     courier = Courier(
         transport=httpx.MockTransport(receiver),
         resolver=lambda host, port: ["81.2.69.142"],
-        sleep=lambda _: None,
     )
-    outcome = send(
-        Delivery(
+    outcome = attempt(
+        Message(
             id="d" * 32,
-            event="findings_letter.published",
+            event="letter.published",
             trust_code="durham-tees-valley",
             url=url,
             secret="s3cret",
@@ -125,7 +124,7 @@ def test_delivery_refuses_a_stored_url_that_registration_would_refuse(url):
         ),
         courier,
     )
-    assert (outcome.result, outcome.status) == ("failed", None)
+    assert (outcome.error, outcome.status) == ("refused_destination", None)
     assert calls == []
 
 
@@ -134,15 +133,14 @@ def test_delivery_refuses_a_name_resolving_to_multicast():
     courier = Courier(
         transport=httpx.MockTransport(lambda request: calls.append(request) or httpx.Response(202)),
         resolver=lambda host, port: ["224.0.0.251"],
-        sleep=lambda _: None,
     )
-    delivery = Delivery(
+    message = Message(
         id="e" * 32,
-        event="findings_letter.published",
+        event="letter.published",
         trust_code="durham-tees-valley",
         url="https://hooks.durham-tees-valley.example/omi",
         secret="s3cret",
         body=b"{}",
     )
-    assert send(delivery, courier).result == "failed"
+    assert attempt(message, courier).error == "refused_destination"
     assert calls == []
