@@ -16,13 +16,13 @@ def test_repeated_pdf_reads_render_once_and_publication_renders_again(
     client, auth, inspection, monkeypatch
 ):
     renders: list[str] = []
-    real = letters_router.render_letter_pdf
+    real = letters_router.render_pdf
 
-    def counting(body):
-        renders.append(body["status"])
-        return real(body)
+    def counting(document):
+        renders.append("draft" if document.marker else "published")
+        return real(document)
 
-    monkeypatch.setattr(letters_router, "render_letter_pdf", counting)
+    monkeypatch.setattr(letters_router, "render_pdf", counting)
     letter = generate(client, auth, inspection)[OWN_TRUST]
     url = f"/api/v1/findings-letters/{letter['id']}"
     who = {**auth("admin"), **PDF}

@@ -85,13 +85,22 @@ def committed_inspection(engine):
         }
     yield world
     with Session(engine) as cleanup:
-        if backend() == "postgresql":
-            # The audit log refuses deletes by trigger; the owner switches them off here only.
+        # The inspection's cases and letters go with it (ON DELETE CASCADE): the shared test
+        # database must not keep published letters that later tests would see.
+        cleanup.exec(sql_delete(Inspection).where(Inspection.id == world["inspection"]))
+        cleanup.commit()
+    if backend() == "postgresql":
+        with Session(engine) as cleanup:
+            # The audit log refuses deletes by trigger; the owner switches them off here only,
+            # in a transaction of their own (replica mode would skip the cascades above too).
             cleanup.exec(text("SET LOCAL session_replication_role = replica"))
             cleanup.exec(sql_delete(AuditEvent).where(AuditEvent.actor == f"user:{world['user']}"))
-        cleanup.exec(sql_delete(Inspection).where(Inspection.id == world["inspection"]))
-        cleanup.exec(sql_delete(UserAccount).where(UserAccount.id == world["user"]))
-        cleanup.commit()
+            cleanup.exec(sql_delete(UserAccount).where(UserAccount.id == world["user"]))
+            cleanup.commit()
+    else:
+        with Session(engine) as cleanup:
+            cleanup.exec(sql_delete(UserAccount).where(UserAccount.id == world["user"]))
+            cleanup.commit()
 
 
 def _race(calls: list) -> list[int]:
