@@ -55,6 +55,14 @@ METHOD = (
 )
 LOW_BASE_MARK = " *"
 UNKNOWN_TYPE = "unknown"
+TYPE_LABELS = {
+    "local": "Local prisons",
+    "training": "Training prisons",
+    "open": "Open prisons",
+    "yoi": "Young offender institutions",
+    "women": "Women's prisons",
+    UNKNOWN_TYPE: "Type not recorded",
+}
 
 
 def _questions(row: AggregateRow) -> list[tuple[PooledInstrument, PooledQuestion]]:
@@ -260,7 +268,7 @@ def aggregate_report(
         establishment_types=[
             EstablishmentTypeCount(
                 establishment_type=_type_code(row),
-                label=row.label or _type_code(row),
+                label=TYPE_LABELS.get(_type_code(row), row.label or _type_code(row)),
                 inspections=row.inspections,
                 cases=row.cases,
             )
@@ -313,10 +321,15 @@ def _coverage_section(report: AggregateReport) -> Section:
         table=Table(
             headings=["Establishment", "Type", "Inspections", "Cases"],
             rows=[
-                [item.name, item.establishment_type or "", str(item.inspections), str(item.cases)]
+                [
+                    item.name,
+                    TYPE_LABELS.get(item.establishment_type or UNKNOWN_TYPE, ""),
+                    str(item.inspections),
+                    str(item.cases),
+                ]
                 for item in coverage.establishments
             ],
-            widths=[50, 20, 15, 15],
+            widths=[40, 30, 15, 15],
         ),
     )
 
@@ -327,12 +340,12 @@ def _chapter_sections(report: AggregateReport, chapter: ReportChapter) -> list[S
     if compared:
         legend["sample"] = "Comparison period"
     rows = []
-    for q in chapter.questions:
+    for number, q in enumerate(chapter.questions, 1):
         bars = [Bar("trust", q.yes, q.relevant)]
         if compared:
             other = q.compare
             bars.append(Bar("sample", other.yes if other else 0, other.relevant if other else 0))
-        rows.append(Row(q.text, tuple(bars)))
+        rows.append(Row(f"{number}. {q.text}", tuple(bars)))
     pooled = Section(
         heading=chapter.title,
         paragraphs=[
@@ -341,9 +354,10 @@ def _chapter_sections(report: AggregateReport, chapter: ReportChapter) -> list[S
         ],
         chart=bar_chart(f"{chapter.title}: percent yes, with 95% intervals", rows, legend),
         table=Table(
-            headings=["Question", "Source", "Yes", "Relevant", "%", "95% interval"],
+            headings=["No.", "Question", "Source", "Yes", "Relevant", "%", "95% interval"],
             rows=[
                 [
+                    str(number),
                     q.text,
                     instrument_label(q.instrument),
                     str(q.yes),
@@ -351,9 +365,9 @@ def _chapter_sections(report: AggregateReport, chapter: ReportChapter) -> list[S
                     _percent(q.percent, q.low_base),
                     _interval(q.ci95),
                 ]
-                for q in chapter.questions
+                for number, q in enumerate(chapter.questions, 1)
             ],
-            widths=[44, 14, 8, 10, 10, 14],
+            widths=[5, 41, 13, 8, 10, 10, 13],
         ),
     )
     types = report.establishment_types
@@ -362,9 +376,10 @@ def _chapter_sections(report: AggregateReport, chapter: ReportChapter) -> list[S
         by_type = Section(
             heading=f"{chapter.title}: by establishment type",
             table=Table(
-                headings=["Question", *(f"{t.label} (%)" for t in types)],
+                headings=["No.", "Question", *(f"{t.label} (%)" for t in types)],
                 rows=[
                     [
+                        str(number),
                         q.text,
                         *(
                             _percent(f.percent, f.low_base)
@@ -373,9 +388,9 @@ def _chapter_sections(report: AggregateReport, chapter: ReportChapter) -> list[S
                             for t in types
                         ),
                     ]
-                    for q in chapter.questions
+                    for number, q in enumerate(chapter.questions, 1)
                 ],
-                widths=[40, *([max(1, 60 // len(types))] * len(types))],
+                widths=[5, 35, *([max(1, 60 // len(types))] * len(types))],
             ),
         )
         sections.append(by_type)
@@ -396,10 +411,13 @@ def _of_type(question: ReportQuestion, code: str) -> TypeFigures | None:
 
 def _changes_section(changes: ReportChanges) -> Section:
     period = changes.compare
-    span = (
-        f"fieldwork starting between {format_date(period.start_from) or 'the first'} and "
-        f"{format_date(period.start_to) or 'the last'}"
-    )
+    first, last = format_date(period.start_from), format_date(period.start_to)
+    if first and last:
+        span = f"fieldwork starting between {first} and {last}"
+    elif first:
+        span = f"fieldwork starting on or after {first}"
+    else:
+        span = f"fieldwork starting on or before {last}"
     words = (
         f"The comparison period is the {cases(changes.inspections, 'inspection')} with "
         f"{span} ({cases(changes.cases)}). {changes.method} "
