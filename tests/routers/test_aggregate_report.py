@@ -14,7 +14,10 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlmodel import Session
 
-from app.rules.statistics import holm_adjusted
+from app.models.aggregate_report import ReportChapter, ReportQuestion
+from app.rules.statistics import holm_adjusted, percent
+from app.rules.thresholds import is_low_base
+from app.services.aggregates.report import strongest_and_weakest
 from tests.builders import make_case, make_inspection
 from tests.conftest import ALL_ROLES, role_headers
 
@@ -246,3 +249,45 @@ def test_aggregate_report_per_role(
         assert response.status_code == 200
         rmp = report_questions(response.json())[("case_file", "rmp_sufficient")]
         assert (rmp["yes"], rmp["relevant"]) == (1, 1)
+
+
+def test_a_report_over_nothing_still_renders(client: TestClient, auth: Auth) -> None:
+    body = report(client, auth, programme="omic-thematic")
+    assert (body["coverage"]["inspections"], body["coverage"]["cases"]) == (0, 0)
+    assert body["coverage"]["establishments"] == [] and body["low_base"] == []
+    assert all(q["relevant"] == 0 for c in body["chapters"] for q in c["questions"])
+    pdf = get(client, auth, programme="omic-thematic", format="pdf")
+    assert pdf.status_code == 200
+    text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "This report covers 0 inspections." in " ".join(text.split())
+
+
+def test_a_chapter_names_its_strongest_and_weakest_figures() -> None:
+    def question(code: str, yes: int, relevant: int) -> ReportQuestion:
+        return ReportQuestion(
+            code=code,
+            instrument="case_file",
+            text=f"Question {code}?",
+            key=False,
+            yes=yes,
+            relevant=relevant,
+            percent=percent(yes, relevant),
+            ci95=None,
+            low_base=is_low_base(relevant),
+            by_establishment_type=[],
+        )
+
+    chapter = ReportChapter(
+        theme="t",
+        title="T",
+        mean=None,
+        # "c" is the lowest percent but rests on a low base, so it is not quoted.
+        questions=[question("a", 9, 10), question("b", 3, 12), question("c", 0, 4)],
+    )
+    assert strongest_and_weakest(chapter) == [
+        "The strongest figure: \u201cQuestion a?\u201d 90.0% of 10 relevant cases. "
+        "The weakest: \u201cQuestion b?\u201d 25.0% of 12 relevant cases."
+    ]
+    assert (
+        strongest_and_weakest(chapter.model_copy(update={"questions": chapter.questions[:1]})) == []
+    )

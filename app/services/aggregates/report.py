@@ -43,6 +43,7 @@ from app.services.documents.wording import (
     format_date,
     format_percent,
     instrument_label,
+    quoted,
 )
 from app.services.frameworks import service as frameworks
 
@@ -350,7 +351,8 @@ def _chapter_sections(report: AggregateReport, chapter: ReportChapter) -> list[S
         heading=chapter.title,
         paragraphs=[
             f"Across the {cases(len(chapter.questions), 'question')} of this chapter, pooled "
-            f"over {cases(report.coverage.cases)}, the mean was {format_percent(chapter.mean)}."
+            f"over {cases(report.coverage.cases)}, the mean was {format_percent(chapter.mean)}.",
+            *strongest_and_weakest(chapter),
         ],
         chart=bar_chart(f"{chapter.title}: percent yes, with 95% intervals", rows, legend),
         table=Table(
@@ -403,6 +405,23 @@ def _chapter_sections(report: AggregateReport, chapter: ReportChapter) -> list[S
             "read with caution."
         )
     return sections
+
+
+def strongest_and_weakest(chapter: ReportChapter) -> list[str]:
+    """The chapter's strongest and weakest figures, as the report's key findings quote them
+    (figures on a low base are left out)."""
+    scored = [q for q in chapter.questions if q.percent is not None and not q.low_base]
+    if len(scored) < 2:
+        return []
+    best = max(scored, key=lambda q: q.percent or 0.0)
+    worst = min(scored, key=lambda q: q.percent or 0.0)
+    if best.percent == worst.percent:
+        return []
+    return [
+        f"The strongest figure: {quoted(best.text)} {format_percent(best.percent)} of "
+        f"{cases(best.relevant, 'relevant case')}. The weakest: {quoted(worst.text)} "
+        f"{format_percent(worst.percent)} of {cases(worst.relevant, 'relevant case')}."
+    ]
 
 
 def _of_type(question: ReportQuestion, code: str) -> TypeFigures | None:
