@@ -5,6 +5,7 @@ that read aggregates."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -14,12 +15,13 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlmodel import Session
 
-from app.models.aggregate_report import ReportChapter, ReportQuestion
+from app.models.aggregate_report import AggregateReport, ReportChapter, ReportQuestion
 from app.rules.statistics import holm_adjusted, percent
 from app.rules.thresholds import is_low_base
-from app.services.aggregates.report import strongest_and_weakest
+from app.services.aggregates.report import report_document, strongest_and_weakest
 from tests.builders import make_case, make_inspection
 from tests.conftest import ALL_ROLES, role_headers
+from tests.routers.test_aggregate_report_seed import Tables
 
 Auth = Callable[..., dict[str, str]]
 FRAMEWORK = "omi-custody-2011"
@@ -291,3 +293,28 @@ def test_a_chapter_names_its_strongest_and_weakest_figures() -> None:
     assert (
         strongest_and_weakest(chapter.model_copy(update={"questions": chapter.questions[:1]})) == []
     )
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.usefixtures("estate")
+def test_html_and_pdf_carry_every_sentence_and_cell(client: TestClient, auth: Auth) -> None:
+    """One document, one template: each paragraph, note, list item and table cell of the
+    typed document is in the HTML page's text and in the PDF's."""
+    params = {**NOW, **EARLIER}
+    document = report_document(AggregateReport.model_validate(report(client, auth, **params)))
+    tables = Tables()
+    tables.feed(get(client, auth, format="html", **params).text)
+    page = _squashed(" ".join(" ".join(row) for row in tables.rows) + " ".join(tables.texts))
+    pdf = PdfReader(io.BytesIO(get(client, auth, format="pdf", **params).content))
+    printed = _squashed(" ".join(p.extract_text() or "" for p in pdf.pages))
+    said = [document.title, *(cell for fact in document.facts for cell in fact)]
+    for section in document.sections:
+        said += [section.heading, *section.paragraphs, *section.items, *section.notes]
+        if section.table is not None:
+            said += section.table.headings + [cell for row in section.table.rows for cell in row]
+    for words in filter(None, map(_squashed, said)):
+        assert words in page, words
+        assert words in printed, words

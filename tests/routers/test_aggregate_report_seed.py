@@ -22,20 +22,27 @@ PARAMS = {"framework": "omi-custody-2011"}
 
 
 class Tables(HTMLParser):
-    """Every table row of a page, as the texts of its cells."""
+    """Every table row of a page, as the texts of its cells; and every other text, outside
+    tables, styles and images, in `texts`."""
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[list[str]] = []
+        self.texts: list[str] = []
         self._cell: list[str] | None = None
+        self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("style", "title"):
+            self._skip += 1
         if tag == "tr":
             self.rows.append([])
         elif tag in ("td", "th"):
             self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "title"):
+            self._skip -= 1
         if tag in ("td", "th") and self._cell is not None:
             self.rows[-1].append(" ".join("".join(self._cell).split()))
             self._cell = None
@@ -43,6 +50,8 @@ class Tables(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
             self._cell.append(data)
+        elif not self._skip:
+            self.texts.append(data)
 
 
 @pytest.fixture
