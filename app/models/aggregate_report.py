@@ -11,7 +11,7 @@ from app.models.scores import AggregateFiltersRead, ComparePeriod, Comparison, F
 
 
 class CoveredEstablishment(BaseModel):
-    code: str
+    code: str | None = Field(description="Null for inspections of a trust, not a prison")
     name: str
     establishment_type: str | None = None
     inspections: int

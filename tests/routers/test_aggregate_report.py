@@ -318,3 +318,15 @@ def test_html_and_pdf_carry_every_sentence_and_cell(client: TestClient, auth: Au
     for words in filter(None, map(_squashed, said)):
         assert words in page, words
         assert words in printed, words
+
+
+def test_a_community_inspection_is_covered_without_an_establishment(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    community = make_inspection(session, establishment=None, trust="northumbria", programme="omi-2")
+    make_case(session, community, "NOR1", {"rmp_sufficient": "yes"}, home_trust="northumbria")
+    body = report(client, auth)
+    [covered] = body["coverage"]["establishments"]
+    assert (covered["code"], covered["establishment_type"], covered["cases"]) == (None, None, 1)
+    assert [t["establishment_type"] for t in body["establishment_types"]] == ["unknown"]
+    assert get(client, auth, format="pdf").status_code == 200

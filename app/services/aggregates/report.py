@@ -56,6 +56,7 @@ METHOD = (
 )
 LOW_BASE_MARK = " *"
 UNKNOWN_TYPE = "unknown"
+NO_ESTABLISHMENT = "No establishment (community inspections)"
 TYPE_LABELS = {
     "local": "Local prisons",
     "training": "Training prisons",
@@ -91,11 +92,14 @@ def _coverage(
     pooled: AggregateRow,
     by_establishment: Aggregates,
 ) -> ReportCoverage:
-    codes = [str(row.group.get("establishment")) for row in by_establishment.rows]
+    codes = [
+        None if row.group.get("establishment") is None else str(row.group["establishment"])
+        for row in by_establishment.rows
+    ]
     types = {
         item.code: (str(item.type) if item.type else None)
         for item in session.exec(
-            select(Establishment).where(col(Establishment.code).in_(codes))
+            select(Establishment).where(col(Establishment.code).in_([c for c in codes if c]))
         ).all()
     }
     first, last = _fieldwork(session, versions, filters)
@@ -107,8 +111,8 @@ def _coverage(
         establishments=[
             CoveredEstablishment(
                 code=code,
-                name=row.label or code,
-                establishment_type=types.get(code),
+                name=row.label or code or NO_ESTABLISHMENT,
+                establishment_type=types.get(code) if code else None,
                 inspections=row.inspections,
                 cases=row.cases,
             )
@@ -123,9 +127,7 @@ def _type_code(row: AggregateRow) -> str:
     return UNKNOWN_TYPE if value is None else str(value)
 
 
-def _chapters(
-    session: Session, latest: Framework, pooled: AggregateRow, by_type: Aggregates
-) -> list[ReportChapter]:
+def _chapters(latest: Framework, pooled: AggregateRow, by_type: Aggregates) -> list[ReportChapter]:
     typed = {
         _type_code(row): {_key(i.code, q.code): q for i, q in _questions(row)}
         for row in by_type.rows
@@ -257,7 +259,7 @@ def aggregate_report(
     [pooled] = table.rows
     by_establishment = aggregate(session, versions, filters, (GroupBy.establishment,))
     by_type = aggregate(session, versions, filters, (GroupBy.establishment_type,))
-    chapters = _chapters(session, versions[0], pooled, by_type)
+    chapters = _chapters(versions[0], pooled, by_type)
     latest = frameworks.index_of(versions[0]).document
     return AggregateReport(
         title=f"Draft aggregate report: {latest.title}",
