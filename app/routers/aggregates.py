@@ -10,11 +10,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from app.models import Framework
+from app.models.aggregate_report import AggregateReport
 from app.models.reference import EstablishmentType
 from app.models.scores import Aggregates
 from app.models.temporal import IsoDate
 from app.services.aggregates import extract
 from app.services.aggregates.csv_table import to_csv
+from app.services.aggregates.report import aggregate_report, report_document
 from app.services.aggregates.service import (
     AggregateFilters,
     GroupBy,
@@ -24,6 +26,7 @@ from app.services.aggregates.service import (
     parse_group_by,
     parse_statuses,
 )
+from app.services.documents.render import render_html, render_pdf
 from app.web.deps import ReadCaseExtract, ReadScores, SessionDep, StreamSessionDep
 from app.web.http import json_with_etag
 from app.web.negotiation import negotiate
@@ -82,6 +85,19 @@ def aggregate_filters(
 
 Versions = Annotated[list[Framework], Depends(pooled_versions)]
 Filters = Annotated[AggregateFilters, Depends(aggregate_filters)]
+CompareFrom = Annotated[
+    date | None, Query(description="Comparison period: fieldwork starts on or after")
+]
+CompareTo = Annotated[
+    date | None, Query(description="Comparison period: fieldwork starts on or before")
+]
+REPORT_TYPES = ("application/json", "text/html", "application/pdf")
+
+
+def compare_period(compare_from: CompareFrom = None, compare_to: CompareTo = None) -> Period | None:
+    if compare_from is None and compare_to is None:
+        return None
+    return Period(compare_from, compare_to)
 
 
 @router.get(
@@ -173,4 +189,46 @@ def get_case_extract(
         extract.csv_chunks(session, versions, filters),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@router.get(
+    "/aggregate-report",
+    operation_id="get_aggregate_report",
+    response_model=AggregateReport,
+    responses={
+        200: {
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            }
+        },
+        **problem_responses(406),
+    },
+)
+def get_aggregate_report(
+    request: Request,
+    session: SessionDep,
+    _: ReadScores,
+    versions: Versions,
+    filters: Filters,
+    compare: Annotated[Period | None, Depends(compare_period)],
+    format: Annotated[
+        str | None, Query(max_length=16, description="json, html or pdf; overrides Accept")
+    ] = None,
+) -> Response:
+    """The draft aggregate report: inspections and cases covered, a chapter per theme with the pooled figures and the figures by establishment type, significant changes against the comparison period (Holm-adjusted), charts with 95% intervals and low-base notes; as JSON, a printable HTML page or a PDF."""
+    media_type = negotiate(request.headers.get("accept"), format, REPORT_TYPES)
+    report = aggregate_report(session, versions, filters, compare)
+    if media_type == "application/json":
+        return json_with_etag(request, report)
+    document = report_document(report)
+    if media_type == "text/html":
+        return Response(render_html(document), media_type="text/html; charset=utf-8")
+    return Response(
+        render_pdf(document),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="aggregate-report-{report.framework.code}.pdf"'
+        },
     )

@@ -167,3 +167,25 @@ def clustered_interval(
 def clustered_interval_of(clusters: Iterable[tuple[int, int]]) -> list[float] | None:
     """clustered_interval from (yes, relevant) per cluster."""
     return clustered_interval(*cluster_sums(clusters))
+
+
+HOLM = "Holm"
+
+
+def holm_adjusted(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment of p-values for multiple comparisons, in the given order.
+
+    Sorted ascending, the i-th smallest of m p-values (i from 1) becomes
+    max over j <= i of min(1, (m - j + 1) * p_j): rejecting where the adjusted p-value is
+    below alpha keeps the chance of any false positive among the m tests below alpha,
+    whatever their dependence. None (no test possible) stays None and does not count in m.
+    Four significant figures, as the p-values are given.
+    """
+    tested = sorted((p, index) for index, p in enumerate(p_values) if p is not None)
+    m = len(tested)
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, index) in enumerate(tested):
+        running = max(running, min(1.0, (m - rank) * p))
+        adjusted[index] = float(f"{running:.4g}")
+    return adjusted

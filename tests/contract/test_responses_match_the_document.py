@@ -41,11 +41,16 @@ VARIANTS: dict[str, list[tuple[dict[str, str], str]]] = {
     "/api/v1/findings-letters/{letter_id}": [({}, "text/html"), ({}, "application/pdf")],
     "/api/v1/inspections/{inspection_id}/provisional-findings": [({"format": "html"}, "*/*")],
     "/api/v1/aggregates": [({"framework": "omi-custody-2011", "format": "csv"}, "*/*")],
+    "/api/v1/aggregate-report": [
+        ({"framework": "omi-custody-2011", "format": "html"}, "*/*"),
+        ({"framework": "omi-custody-2011"}, "application/pdf"),
+    ],
 }
 # Queries a read needs to answer 200 (reads without an entry are called bare).
 QUERIES: dict[str, dict[str, str]] = {
     "/api/v1/aggregates": {"framework": "omi-custody-2011", "group_by": "trust"},
     "/api/v1/aggregates/healthy-prison-tests": {"framework": "omi-custody-2011"},
+    "/api/v1/aggregate-report": {"framework": "omi-custody-2011"},
     "/api/v1/cases.csv": {"framework": "omi-custody-2011"},
 }
 

@@ -18,6 +18,7 @@ from app.rules.statistics import (
     clustered_interval,
     clustered_interval_of,
     difference_points,
+    holm_adjusted,
     lowest,
     mean,
     percent,
@@ -273,3 +274,27 @@ def test_clustered_interval_with_equal_clusters_has_no_width_and_clamps() -> Non
     # Far apart: the bound is clamped to 0.
     interval = clustered_interval_of([(0, 10), (10, 10)])
     assert interval is not None and interval[0] == 0.0
+
+
+# Holm's step-down adjustment, worked by hand. For p = (0.01, 0.04, 0.03, 0.005), m = 4:
+# sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 give 0.02, 0.03, 0.06, 0.04; the running
+# maximum makes the last 0.06. At alpha 0.05 the first and the fourth are significant, although
+# 0.03 and 0.04 alone would be.
+@pytest.mark.parametrize(
+    ("p_values", "adjusted"),
+    [
+        ([0.01, 0.04, 0.03, 0.005], [0.03, 0.06, 0.06, 0.02]),
+        ([], []),
+        ([0.2], [0.2]),
+        # A question with no test (None) is not counted in m and stays None.
+        ([None, 0.01, None, 0.02], [None, 0.02, None, 0.02]),
+        # Adjusted values never exceed 1.
+        ([0.6, 0.9, 0.7], [1.0, 1.0, 1.0]),
+        # Ties: 3 * 0.01, then max(0.03, 2 * 0.01), then max(0.03, 1 * 0.5).
+        ([0.01, 0.5, 0.01], [0.03, 0.5, 0.03]),
+        # Four significant figures, as the p-values are given: 5 * 1.234e-05.
+        ([1.234e-05, 0.5, 0.5, 0.5, 0.5], [6.17e-05, 1.0, 1.0, 1.0, 1.0]),
+    ],
+)
+def test_holm_adjusted(p_values: list[float | None], adjusted: list[float | None]) -> None:
+    assert holm_adjusted(p_values) == adjusted

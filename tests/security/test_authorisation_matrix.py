@@ -80,6 +80,7 @@ ROUTES: dict[tuple[str, str], tuple[Resource, Access]] = {
     ("DELETE", "/api/v1/survey-responses/{response_id}"): (Resource.survey, W),
     ("GET", "/api/v1/inspections/{inspection_id}/scores"): (Resource.scores, R),
     ("GET", "/api/v1/aggregates"): (Resource.scores, R),
+    ("GET", "/api/v1/aggregate-report"): (Resource.scores, R),
     ("GET", "/api/v1/cases.csv"): (Resource.case_extract, R),
     ("GET", "/api/v1/inspections/{inspection_id}/provisional-findings"): (Resource.scores, R),
     ("POST", "/api/v1/inspections/{inspection_id}/findings-letters"): (Resource.letters, W),
