@@ -86,10 +86,10 @@ def aggregate_filters(
 Versions = Annotated[list[Framework], Depends(pooled_versions)]
 Filters = Annotated[AggregateFilters, Depends(aggregate_filters)]
 CompareFrom = Annotated[
-    date | None, Query(description="Comparison period: fieldwork starts on or after")
+    IsoDate | None, Query(description="Comparison period: fieldwork starts on or after")
 ]
 CompareTo = Annotated[
-    date | None, Query(description="Comparison period: fieldwork starts on or before")
+    IsoDate | None, Query(description="Comparison period: fieldwork starts on or before")
 ]
 REPORT_TYPES = ("application/json", "text/html", "application/pdf")
 
@@ -169,6 +169,7 @@ def get_aggregates(
     },
 )
 def get_case_extract(
+    request_session: SessionDep,
     session: StreamSessionDep,
     _: ReadCaseExtract,
     versions: Versions,
@@ -178,6 +179,10 @@ def get_case_extract(
     ] = "csv",
 ) -> StreamingResponse:
     """One row per case of the matching inspections: the inspection, its establishment, the derived scope and National Standards checks, then the import columns; streamed."""
+    # The caller's account and the framework versions were read in the request's own
+    # transaction; end it before the stream's session reads, or on SQLite (where every
+    # transaction starts as the writer) the stream would wait for it until it timed out.
+    request_session.commit()
     name = f"cases-{versions[0].code}"
     if format == "parquet":
         return StreamingResponse(
