@@ -234,9 +234,16 @@ def demo_inspection_id(engine: Engine) -> str:
 def test_serve_hands_the_host_and_port_to_uvicorn(monkeypatch):
     import uvicorn
 
+    from app.cli import worker
+
     calls: list[tuple[str, dict]] = []
+    workers: list[object] = []
     monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
+    # The delivery worker starts beside the server; a real one would keep polling the test
+    # database on a thread of this process for the rest of the run.
+    monkeypatch.setattr(worker, "start_in_background", workers.append)
     assert cli.main(["serve", "--host", "0.0.0.0", "--port", "8123"]) == 0
+    assert len(workers) == 1
     [(target, options)] = calls
     assert target == "app.main:create_app" and options["factory"] is True
     assert (options["host"], options["port"]) == ("0.0.0.0", 8123)
