@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -50,12 +50,12 @@ LETTER_TYPES = ("application/json", "text/html", "application/pdf")
 )
 def generate_letters(
     session: SessionDep, principal: WriteLetters, inspection: InspectionDep
-) -> dict[str, Any]:
+) -> LetterList:
     """(Re)generate a draft letter for every trust with at least the programme's threshold of cases."""
     drafted = [
         letters.to_read(letter) for letter in letters.generate(session, principal, inspection)
     ]
-    return {"items": drafted, "total": len(drafted), "limit": len(drafted), "offset": 0}
+    return LetterList(items=drafted, total=len(drafted), limit=len(drafted), offset=0)
 
 
 # Letter lists kept per caller's scope and query while no letter changes (app/changes.py).
@@ -139,7 +139,7 @@ def get_letter(
     if media_type == "text/html":
         html = render_html(letter_document(letters.record(letter)))
         return Response(html, media_type="text/html; charset=utf-8", headers={"ETag": etag})
-    filename = f"findings-letter-{body['trust']['code']}-v{letter.version}.pdf"
+    filename = f"findings-letter-{body.trust['code']}-v{letter.version}.pdf"
     # The ETag names the letter's content, the representation and the template's revision.
     pdf = letter_pdfs.get_or_render(
         f"{letter.version}:{etag}", lambda: render_pdf(letter_document(letters.record(letter)))

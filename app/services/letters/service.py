@@ -30,7 +30,7 @@ from app.models.documents import (
     ThemeMean,
 )
 from app.models.inspection import InspectionStatus
-from app.models.letter import LetterStatus
+from app.models.letter import LetterRead, LetterStatus
 from app.models.page import Page
 from app.models.scores import QuestionScore, SampleScores
 from app.rules.statistics import mean
@@ -304,14 +304,8 @@ def get_visible(session: Session, principal: Principal, letter_id: str) -> Findi
     return letter
 
 
-def record(letter: FindingsLetter) -> LetterRecord:
-    """The letter's content and state, typed: what its document is written from."""
-    read = to_read(letter)
-    return LetterRecord.model_validate(read)
-
-
-def to_read(letter: FindingsLetter) -> dict[str, Any]:
-    content = letter.content
+def _state_and_content(letter: FindingsLetter) -> dict[str, Any]:
+    """The row's state beside its frozen content, as plain values for the typed reads."""
     published = letter.published_at or None
     return {
         "id": letter.id,
@@ -324,8 +318,18 @@ def to_read(letter: FindingsLetter) -> dict[str, Any]:
         "updated_at": letter.updated_at,
         "generated_at": letter.generated_at,
         "letter_date": (published or letter.generated_at).date().isoformat(),
-        **content,
+        **letter.content,
     }
+
+
+def record(letter: FindingsLetter) -> LetterRecord:
+    """The letter's content and state, typed: what its document is written from."""
+    return LetterRecord.model_validate(_state_and_content(letter))
+
+
+def to_read(letter: FindingsLetter) -> LetterRead:
+    """The letter as the API answers it."""
+    return LetterRead.model_validate(_state_and_content(letter))
 
 
 def listing(
@@ -338,7 +342,7 @@ def listing(
     inspection: str | None = None,
     status: LetterStatus | None = None,
     updated_since: datetime | None = None,
-) -> Page[dict[str, Any]]:
+) -> Page[LetterRead]:
     filters: list[ColumnElement[bool]] = []
     confined = trust_scope(principal)
     if confined is not None:

@@ -12,6 +12,7 @@ import json
 import threading
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,7 @@ def enqueue(
     delivery = WebhookDelivery(trust_code=trust_code, event=kind, letter_id=letter_id, payload="")
     now = utcnow()
     # The Standard Webhooks payload shape: type, timestamp, data.
-    envelope = {"type": kind, "timestamp": now.isoformat(), "data": data}
+    envelope = {"type": kind, "timestamp": to_jsonable_python(now), "data": data}
     delivery.payload = json.dumps(envelope, separators=(",", ":"), sort_keys=True)
     delivery.created_at = delivery.next_attempt_at = now
     session.add(delivery)

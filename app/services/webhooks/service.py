@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -132,7 +133,8 @@ def announce_published(
             "inspection": letter.inspection_id,
             "version": letter.version,
             "supersedes": letter.supersedes_id,
-            "published_at": letter.published_at.isoformat() if letter.published_at else None,
+            # Written as the API writes times (RFC 3339, UTC as Z), so the two compare equal.
+            "published_at": to_jsonable_python(letter.published_at),
             "url": f"/api/v1/findings-letters/{letter.id}",
         },
     )
