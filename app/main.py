@@ -38,9 +38,8 @@ from app.routers import (
 )
 from app.services.scoring.cache import ScoresCache
 from app.web import error_handlers
-from app.web.admission import AdmissionMiddleware
-from app.web.methods import AllowMiddleware
-from app.web.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
+from app.web.admission import Admission
+from app.web.middleware import ServiceMiddleware
 from app.web.openapi_docs import (
     API_ERRORS,
     declare_problem_media_type,
@@ -166,19 +165,22 @@ def create_app() -> FastAPI:
                 "If-None-Match",
                 "Idempotency-Key",
             ],
-            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+            expose_headers=[
+                "Content-Disposition",
+                "ETag",
+                "Location",
+                "Retry-After",
+                "X-Request-ID",
+            ],
         )
-    app.add_middleware(AllowMiddleware, routes=app.router.routes)
-    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(
-        BodyLimitMiddleware,
+        ServiceMiddleware,
+        routes=app.router.routes,
+        admission=Admission(
+            limit=settings.max_concurrent_requests, wait_seconds=settings.request_queue_seconds
+        ),
         default_limit=settings.max_json_bytes,
         upload_limit=settings.max_upload_bytes,
+        cors=bool(settings.cors_origin_list),
     )
-    app.add_middleware(
-        AdmissionMiddleware,
-        limit=settings.max_concurrent_requests,
-        wait_seconds=settings.request_queue_seconds,
-    )
-    app.add_middleware(RequestContextMiddleware)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
@@ -31,8 +31,9 @@ from app.web.deps import ReadCaseExtract, ReadScores, SessionDep, StreamSessionD
 from app.web.http import json_with_etag
 from app.web.negotiation import negotiate
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["scores"])
+router = IndexedRouter(prefix="/api/v1", tags=["scores"])
 Code = Annotated[str | None, Query(max_length=64)]
 
 

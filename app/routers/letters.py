@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.auth.permissions import Access, Resource
@@ -34,8 +34,9 @@ from app.web.http import (
 )
 from app.web.negotiation import negotiate
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["findings letters"])
+router = IndexedRouter(prefix="/api/v1", tags=["findings letters"])
 LETTER_TYPES = ("application/json", "text/html", "application/pdf")
 
 
