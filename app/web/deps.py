@@ -16,14 +16,15 @@ from app.auth.accounts import load_principal
 from app.auth.permissions import Access, Decision, Principal, Resource, decide
 from app.auth.principal_cache import principals
 from app.auth.security import TokenError, decode_token
-from app.db import get_session
+from app.db import get_session, get_stream_session
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.models import Inspection
 
-# Scope "function": the commit happens before the response is sent, never after.
+# The request's session; its route commits before the response is sent, never after.
+# (Scope "function" keeps that true of a generator put in its place, as tests do.)
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # For streamed reads only: a session that stays open while the response body is produced.
-StreamSessionDep = Annotated[Session, Depends(get_session, scope="request")]
+StreamSessionDep = Annotated[Session, Depends(get_stream_session, scope="request")]
 
 
 TOKEN_URL = "/api/v1/auth/token"
