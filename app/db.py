@@ -135,7 +135,9 @@ async def end_request_session(scope: MutableMapping[str, Any], *, commit: bool) 
             await to_thread.run_sync(session.rollback)
         raise
     finally:
-        session.close()
+        # A session that never reached the database (a cached read) holds nothing to release.
+        if session.identity_map or session.new or session.in_transaction():
+            session.close()
 
 
 async def get_stream_session() -> AsyncIterator[Session]:

@@ -29,6 +29,8 @@ def _iso_time(created: float) -> str:
 
 
 _second_stamps: dict[int, str] = {}
+# Made once: json.dumps with options builds a new encoder for every call.
+_ENCODER = json.JSONEncoder(default=str)
 
 
 class JsonFormatter(logging.Formatter):
@@ -46,7 +48,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             text = self.formatException(record.exc_info)
             entry["exception"] = _SERVER_DETAIL.sub(r"\1: (withheld from the log)", text)
-        return json.dumps(entry, default=str)
+        return _ENCODER.encode(entry)
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -45,14 +45,20 @@ class Admission:
         self.retry_after = retry_after_seconds
         # One semaphore per event loop: tests run an app on several loops in turn.
         self._places: dict[int, anyio.Semaphore] = {}
+        self._last_loop: asyncio.AbstractEventLoop | None = None
+        self._last_places: anyio.Semaphore | None = None
 
     def _places_here(self) -> anyio.Semaphore:
-        key = id(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        if loop is self._last_loop and self._last_places is not None:
+            return self._last_places
+        key = id(loop)
         places = self._places.get(key)
         if places is None:
             places = self._places[key] = anyio.Semaphore(self.limit)
             limiter = anyio.to_thread.current_default_thread_limiter()
             limiter.total_tokens = max(limiter.total_tokens, thread_limit(self.limit))
+        self._last_loop, self._last_places = loop, places
         return places
 
     async def enter(self) -> bool:

@@ -8,11 +8,13 @@ the path takes (app/web/methods.py); security headers on every response.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +58,30 @@ READ_HEADERS = frozenset(
         b"access-control-request-method",
     )
 )
+
+
+class RequestIds:
+    """Unique request ids, cheaply: a random prefix per process and a counter.
+
+    An id needs to be unique, not unguessable, and drawing 16 random bytes from the
+    system for each request cost more than the rest of making it. 32 hex digits, like
+    the uuid4 hex they replace.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+        # A forked child starts its own series, or two processes would share ids.
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self._prefix = secrets.token_hex(11)
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFF:010x}"
+
+
+request_ids = RequestIds()
 
 
 def with_security_headers(
@@ -140,7 +166,7 @@ class ServiceMiddleware:
             return
         headers = {name: value for name, value in scope["headers"] if name in READ_HEADERS}
         supplied = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = supplied if REQUEST_ID_PATTERN.match(supplied) else uuid.uuid4().hex
+        request_id = supplied if REQUEST_ID_PATTERN.match(supplied) else request_ids.next()
         context = current_request_id.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
