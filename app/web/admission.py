@@ -12,7 +12,6 @@ place frees or their wait runs out (503 with Retry-After).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -43,26 +42,18 @@ class Admission:
         self.limit = limit
         self.wait_seconds = wait_seconds
         self.retry_after = retry_after_seconds
-        # One semaphore per event loop: tests run an app on several loops in turn.
-        self._places: dict[int, anyio.Semaphore] = {}
-        self._last_loop: asyncio.AbstractEventLoop | None = None
-        self._last_places: anyio.Semaphore | None = None
+        # Made on first use, inside the serving event loop (anyio's asyncio semaphore).
+        self._places: anyio.Semaphore | None = None
 
-    def _places_here(self) -> anyio.Semaphore:
-        loop = asyncio.get_running_loop()
-        if loop is self._last_loop and self._last_places is not None:
-            return self._last_places
-        key = id(loop)
-        places = self._places.get(key)
-        if places is None:
-            places = self._places[key] = anyio.Semaphore(self.limit)
-            limiter = anyio.to_thread.current_default_thread_limiter()
-            limiter.total_tokens = max(limiter.total_tokens, thread_limit(self.limit))
-        self._last_loop, self._last_places = loop, places
-        return places
+    def _make_places(self) -> anyio.Semaphore:
+        # The worker threads are sized here too: the thread limiter belongs to the loop.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, thread_limit(self.limit))
+        self._places = anyio.Semaphore(self.limit)
+        return self._places
 
     async def enter(self) -> bool:
-        places = self._places_here()
+        places = self._places if self._places is not None else self._make_places()
         try:
             # A free place is taken without a cancel scope: the usual case costs nothing.
             places.acquire_nowait()
@@ -76,7 +67,8 @@ class Admission:
         return False
 
     def leave(self) -> None:
-        self._places_here().release()
+        assert self._places is not None, "leave without enter"
+        self._places.release()
 
     def unavailable_messages(self) -> tuple[dict[str, Any], dict[str, Any]]:
         body = problem(
