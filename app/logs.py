@@ -16,7 +16,7 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 _SERVER_DETAIL = re.compile(r"^(DETAIL|CONTEXT):.*$", re.MULTILINE)
 
 
-def _iso_time(created: float) -> str:
+def iso_time(created: float) -> str:
     """`created` as ISO 8601 UTC to the millisecond, as `datetime.isoformat` writes it."""
     seconds = int(created)
     stamp = _second_stamps.get(seconds)
@@ -35,8 +35,12 @@ _ENCODER = json.JSONEncoder(default=str)
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        lines = getattr(record, "json_lines", None)
+        if lines is not None:
+            # A batch of lines already written as JSON (app/web/access_log.py).
+            return "\n".join(lines)
         entry: dict[str, Any] = {
-            "time": _iso_time(record.created),
+            "time": iso_time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

@@ -39,6 +39,7 @@ from app.routers import (
 )
 from app.services.scoring.cache import ScoresCache
 from app.web import error_handlers
+from app.web.access_log import access_log
 from app.web.admission import Admission
 from app.web.middleware import ServiceMiddleware
 from app.web.openapi_docs import (
@@ -87,7 +88,8 @@ def operation_id(route: APIRoute) -> str:
 
 
 def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Runs the change feed's listener while the app serves (PostgreSQL only)."""
+    """Runs the change feed's listener while the app serves (PostgreSQL only); writes the
+    access log's last lines when it stops."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -99,6 +101,7 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
         finally:
             if listener is not None:
                 listener.stop()
+            access_log.flush()
 
     return lifespan
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import os
 import re
 import secrets
@@ -23,6 +22,7 @@ from starlette.routing import BaseRoute
 
 from app.errors import problem
 from app.services.audit.service import current_request_id
+from app.web.access_log import access_log
 from app.web.admission import Admission
 from app.web.methods import allowed_methods
 
@@ -30,7 +30,6 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 ASGIApp = Callable[..., Any]
 
-log = logging.getLogger("omi.access")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -187,15 +186,13 @@ class ServiceMiddleware:
         try:
             await self._admitted(scope, receive, send_with_headers, headers, response)
         finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    # The path only: query strings may carry filters worth keeping out of logs.
-                    "path": path,
-                    "status": response.get("status", 500),
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
+            access_log.request(
+                request_id,
+                scope["method"],
+                # The path only: query strings may carry filters worth keeping out of logs.
+                path,
+                response.get("status", 500),
+                round((time.perf_counter() - started) * 1000, 1),
             )
             current_request_id.reset(context)
 
