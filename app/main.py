@@ -150,7 +150,7 @@ def create_app() -> FastAPI:
     app.openapi = lambda: declare_problem_media_type(  # type: ignore[method-assign]
         without_validation_response(generate_openapi(), "issue_token")
     )
-    # 400: a NUL character in the path or query (NulGuardMiddleware) fails any route.
+    # 400: a NUL character in the path or query (ServiceMiddleware) fails any route.
     app.include_router(health.router, responses=problem_responses(400))
     # The token endpoint answers request faults as RFC 6749 invalid_request (400), not 422.
     app.include_router(auth.router, responses=problem_responses(503))
