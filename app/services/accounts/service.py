@@ -19,7 +19,6 @@ from app.auth.permissions import Principal, Role
 from app.auth.security import generate_client_secret, hash_secret
 from app.errors import Conflict, NotFound
 from app.models import ServiceClient, UserAccount
-from app.models.base import utcnow
 from app.models.accounts import (
     ClientCreate,
     ClientRead,
@@ -29,6 +28,7 @@ from app.models.accounts import (
     UserRead,
     UserUpdate,
 )
+from app.models.base import utcnow
 from app.models.page import Page
 from app.services.audit import service as audit
 
