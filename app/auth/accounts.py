@@ -24,15 +24,19 @@ def check_roles(session: Session, roles: list[str], trust: str | None) -> list[R
         try:
             parsed.append(Role(role))
         except ValueError:
-            faults.append(field_error(["roles", index], "unknown_role", f"unknown role {role!r}"))
+            faults.append(
+                field_error(["body", "roles", index], "unknown_role", f"unknown role {role!r}")
+            )
     if not roles:
-        faults.append(field_error(["roles"], "required", "at least one role is required"))
+        faults.append(field_error(["body", "roles"], "required", "at least one role is required"))
     if Role.trust in parsed and not trust:
-        faults.append(field_error(["trust"], "required", "the trust role needs a trust"))
+        faults.append(field_error(["body", "trust"], "required", "the trust role needs a trust"))
     if trust and Role.trust not in parsed:
-        faults.append(field_error(["trust"], "not_allowed", "only the trust role carries a trust"))
+        faults.append(
+            field_error(["body", "trust"], "not_allowed", "only the trust role carries a trust")
+        )
     if trust and session.get(Trust, trust) is None:
-        faults.append(field_error(["trust"], "unknown_trust", f"unknown trust {trust!r}"))
+        faults.append(field_error(["body", "trust"], "unknown_trust", f"unknown trust {trust!r}"))
     if faults:
         raise ValidationFailed("the account is not valid", errors=faults)
     return parsed
@@ -43,7 +47,9 @@ def check_password(password: str) -> None:
         raise ValidationFailed(
             "the account is not valid",
             errors=[
-                field_error(["password"], "too_short", f"at least {MIN_PASSWORD_LENGTH} characters")
+                field_error(
+                    ["body", "password"], "too_short", f"at least {MIN_PASSWORD_LENGTH} characters"
+                )
             ],
         )
 
@@ -53,10 +59,12 @@ def create_user(
 ) -> UserAccount:
     faults = []
     if not NAME_PATTERN.match(username):
-        faults.append(field_error(["username"], "invalid", "1-64 letters, digits or ._@-"))
+        faults.append(field_error(["body", "username"], "invalid", "1-64 letters, digits or ._@-"))
     if len(password) < MIN_PASSWORD_LENGTH:
         faults.append(
-            field_error(["password"], "too_short", f"at least {MIN_PASSWORD_LENGTH} characters")
+            field_error(
+                ["body", "password"], "too_short", f"at least {MIN_PASSWORD_LENGTH} characters"
+            )
         )
     if faults:
         raise ValidationFailed("the account is not valid", errors=faults)
@@ -81,7 +89,7 @@ def create_client(
     if not NAME_PATTERN.match(client_id):
         raise ValidationFailed(
             "the client is not valid",
-            errors=[field_error(["client_id"], "invalid", "1-64 letters, digits or ._@-")],
+            errors=[field_error(["body", "client_id"], "invalid", "1-64 letters, digits or ._@-")],
         )
     parsed = check_roles(session, roles, trust)
     if session.exec(select(ServiceClient).where(ServiceClient.client_id == client_id)).first():
