@@ -69,7 +69,9 @@ async def _principal(request: Request, session: Session) -> Principal:
         principal = await run_in_threadpool(load_principal, session, subject)
         if principal is not None:
             principals.put(subject, principal, token)
-    if principal is None:
+    # A token issued before the account's last revocation (disabled, new password or
+    # secret) stays refused; the kept principal carries it, so this costs no round trip.
+    if principal is None or not principal.honours(claims["iat"]):
         raise Unauthorized("the access token is not valid")
     request.scope[REQUEST_PRINCIPAL] = principal
     return principal
