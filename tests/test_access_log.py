@@ -110,3 +110,24 @@ def test_the_app_writes_a_line_per_request(client, caplog):
     assert {"request_id": "req-123", "path": "/health/live", "status": 200}.items() <= next(
         entry for entry in entries if entry["request_id"] == "req-123"
     ).items()
+
+
+def test_the_last_lines_are_written_when_the_app_stops():
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    app = create_app()  # first: making the app sets up the log's handlers
+    lines = Lines()
+    logger = logging.getLogger("omi.access")
+    level = logger.level
+    logger.addHandler(lines)
+    logger.setLevel(logging.INFO)  # the suite logs warnings only
+    try:
+        with TestClient(app) as client:
+            client.get("/health/live", headers={"X-Request-ID": "req-at-stop"})
+        # No flush here: the app's shutdown wrote the line.
+    finally:
+        logger.removeHandler(lines)
+        logger.setLevel(level)
+    assert any(json.loads(line)["request_id"] == "req-at-stop" for line in lines.written)

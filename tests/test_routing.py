@@ -10,10 +10,10 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match
 
 from app.main import API_ROUTERS
-from app.routers import health
+from app.routers import auth, health
 from app.web.routing import IndexedRouter
 
-ROUTERS = [health.router, *API_ROUTERS]
+ROUTERS = [health.router, auth.router, *API_ROUTERS]
 
 
 def sample_path(route: APIRoute) -> str:
@@ -57,3 +57,14 @@ def test_a_router_refuses_a_foreign_path_and_takes_its_own(client):
     refused = client.get("/api/v1/no-such-thing")
     assert refused.status_code == 404
     assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+def test_every_router_is_included_without_a_prefix_of_its_own():
+    """The index holds the routers' own paths: a prefix added at inclusion would hide every
+    route behind it (each would answer 404)."""
+    from app.main import create_app
+    from tests.security.routes import api_endpoints
+
+    own_paths = {route.path for router in ROUTERS for route in router.routes}
+    served = {endpoint.path for endpoint in api_endpoints(create_app())}
+    assert served == own_paths

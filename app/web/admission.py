@@ -12,6 +12,7 @@ place frees or their wait runs out (503 with Retry-After).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -34,41 +35,47 @@ def thread_limit(max_requests: int) -> int:
 class Admission:
     """At most `limit` requests inside the app; the rest wait on the event loop.
 
-    `enter` answers False when no place freed within `wait_seconds` (the caller answers
-    503 with Retry-After); a True must be paired with `leave`.
+    `enter` answers None when no place freed within `wait_seconds` (the caller answers
+    503 with Retry-After); a place it answers is released when the request is done.
     """
 
     def __init__(self, *, limit: int, wait_seconds: float, retry_after_seconds: int = 2) -> None:
         self.limit = limit
         self.wait_seconds = wait_seconds
         self.retry_after = retry_after_seconds
-        # Made on first use, inside the serving event loop (anyio's asyncio semaphore).
-        self._places: anyio.Semaphore | None = None
+        # One semaphore per event loop: a semaphore's waiters belong to one loop, so an app
+        # served from two at once (tests do) must not share one. The last loop's is found
+        # without a lookup.
+        self._places: dict[int, anyio.Semaphore] = {}
+        self._last: tuple[asyncio.AbstractEventLoop, anyio.Semaphore] | None = None
 
-    def _make_places(self) -> anyio.Semaphore:
-        # The worker threads are sized here too: the thread limiter belongs to the loop.
-        limiter = anyio.to_thread.current_default_thread_limiter()
-        limiter.total_tokens = max(limiter.total_tokens, thread_limit(self.limit))
-        self._places = anyio.Semaphore(self.limit)
-        return self._places
+    def _places_here(self) -> anyio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._last is not None and self._last[0] is loop:
+            return self._last[1]
+        places = self._places.get(id(loop))
+        if places is None:
+            # The worker threads are sized here too: the thread limiter belongs to the loop.
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = max(limiter.total_tokens, thread_limit(self.limit))
+            places = self._places[id(loop)] = anyio.Semaphore(self.limit)
+        self._last = (loop, places)
+        return places
 
-    async def enter(self) -> bool:
-        places = self._places if self._places is not None else self._make_places()
+    async def enter(self) -> anyio.Semaphore | None:
+        """The place taken (release it when the request is done), or None: refused."""
+        places = self._places_here()
         try:
             # A free place is taken without a cancel scope: the usual case costs nothing.
             places.acquire_nowait()
-            return True
+            return places
         except anyio.WouldBlock:
             pass
         with anyio.move_on_after(self.wait_seconds):
             await places.acquire()
-            return True
+            return places
         log.warning("request refused: every place was taken for the whole wait")
-        return False
-
-    def leave(self) -> None:
-        assert self._places is not None, "leave without enter"
-        self._places.release()
+        return None
 
     def unavailable_messages(self) -> tuple[dict[str, Any], dict[str, Any]]:
         body = problem(

@@ -110,6 +110,11 @@ class NulInBody(StarletteHTTPException):
         super().__init__(400, NUL_DETAIL)
 
 
+# A refusal sent before the body was read (or all of it) closes the connection: what is
+# left of the body must not be taken for the next request.
+CLOSE = [(b"connection", b"close")]
+
+
 def _problem_messages(
     status: int, slug: str, title: str, detail: str, extra_headers: list[tuple[bytes, bytes]]
 ) -> tuple[Message, Message]:
@@ -208,7 +213,7 @@ class ServiceMiddleware:
         path = scope["path"]
         if "\x00" in path or b"%00" in scope["query_string"]:
             await self._send(
-                send, *_problem_messages(400, "bad-request", "Bad request", NUL_DETAIL, [])
+                send, *_problem_messages(400, "bad-request", "Bad request", NUL_DETAIL, CLOSE)
             )
             return
         limit = self.limit_for(path)
@@ -234,14 +239,15 @@ class ServiceMiddleware:
         if path in UNQUEUED_PATHS:
             await self.app(scope, receive, send)
             return
-        if not await self.admission.enter():
+        place = await self.admission.enter()
+        if place is None:
             await self._send(send, *self.admission.unavailable_messages())
             return
         try:
             # Held through background tasks too: they run before the app call returns.
             await self._app_reading_body(scope, receive, send, headers, limit, response)
         finally:
-            self.admission.leave()
+            place.release()
 
     async def _app_reading_body(
         self,
@@ -284,7 +290,7 @@ class ServiceMiddleware:
         except NulInBody:
             if "status" not in response:
                 await self._send(
-                    send, *_problem_messages(400, "bad-request", "Bad request", NUL_DETAIL, [])
+                    send, *_problem_messages(400, "bad-request", "Bad request", NUL_DETAIL, CLOSE)
                 )
 
     def _with_allow(
@@ -303,7 +309,7 @@ class ServiceMiddleware:
             "payload-too-large",
             "Payload too large",
             f"the body exceeds {limit} bytes",
-            [(b"connection", b"close")],
+            CLOSE,
         )
         await self._send(send, *messages)
 

@@ -127,3 +127,42 @@ def test_a_request_beyond_the_limit_waits_then_gets_503_with_retry_after():
 
 def test_threads_are_sized_with_the_admitted_requests():
     assert thread_limit(10) > 10
+
+
+def test_two_event_loops_each_keep_their_own_places():
+    """An app served from two loops at once: a place held on one is not taken on the
+    other, and neither loop's count is disturbed by the other's (a semaphore's waiters
+    belong to one loop)."""
+    admission = Admission(limit=1, wait_seconds=0.2)
+    held, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def hold_on_one_loop() -> None:
+        async def hold() -> None:
+            place = await admission.enter()
+            held.set()
+            await anyio.to_thread.run_sync(release.wait)
+            assert place is not None
+            place.release()
+
+        anyio.run(hold)
+
+    def on_another_loop() -> None:
+        async def second() -> tuple[bool, bool]:
+            first = await admission.enter()
+            refused = await admission.enter()  # this loop's one place is taken
+            assert first is not None
+            first.release()
+            return True, refused is None
+
+        results["other"] = anyio.run(second)
+
+    holder = threading.Thread(target=hold_on_one_loop)
+    holder.start()
+    held.wait(5)
+    other = threading.Thread(target=on_another_loop)
+    other.start()
+    other.join(5)
+    release.set()
+    holder.join(5)
+    assert results["other"] == (True, True)
