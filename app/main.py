@@ -160,6 +160,17 @@ def create_app() -> FastAPI:
     # in order, and the API's are the ones called thousands of times a second.
     app.router.routes.sort(key=lambda route: isinstance(route, Route | Mount))
 
+    app.add_middleware(
+        ServiceMiddleware,
+        routes=app.router.routes,
+        admission=Admission(
+            limit=settings.max_concurrent_requests, wait_seconds=settings.request_queue_seconds
+        ),
+        default_limit=settings.max_json_bytes,
+        upload_limit=settings.max_upload_bytes,
+    )
+    # Outermost: a refusal made before a route (413, a NUL's 400, 503) must carry the CORS
+    # headers too, or a browser hides it from the page behind a CORS error.
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
@@ -171,23 +182,15 @@ def create_app() -> FastAPI:
                 "If-Match",
                 "If-None-Match",
                 "Idempotency-Key",
+                "X-Request-ID",
             ],
             expose_headers=[
                 "Content-Disposition",
                 "ETag",
+                "Idempotent-Replayed",
                 "Location",
                 "Retry-After",
                 "X-Request-ID",
             ],
         )
-    app.add_middleware(
-        ServiceMiddleware,
-        routes=app.router.routes,
-        admission=Admission(
-            limit=settings.max_concurrent_requests, wait_seconds=settings.request_queue_seconds
-        ),
-        default_limit=settings.max_json_bytes,
-        upload_limit=settings.max_upload_bytes,
-        cors=bool(settings.cors_origin_list),
-    )
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Response
+from fastapi import Path, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -20,6 +20,7 @@ from app.models.accounts import (
 from app.models.page import Page
 from app.services.accounts import service as accounts
 from app.web.deps import PageDep, ReadAccounts, SessionDep, WriteAccounts
+from app.web.http import json_with_etag, require_match
 from app.web.openapi_docs import problem_responses
 from app.web.routing import IndexedRouter
 
@@ -37,6 +38,10 @@ def list_users(session: SessionDep, principal: ReadAccounts, page: PageDep) -> P
     return accounts.list_users(session, limit=page.limit, offset=page.offset)
 
 
+# No Idempotency-Key here, unlike the other creates (SPEC 4): replaying needs the request's
+# fingerprint (a hash over a body holding the password) or, for clients, the answer with its
+# secret kept, and SPEC 13 keeps no secret. A retry is safe regardless: the username or
+# client id taken by the first try makes it a 409, and nothing is written twice.
 @router.post(
     "/users",
     operation_id="create_user",
@@ -54,22 +59,30 @@ def create_user(
 
 
 @router.get("/users/{username}", operation_id="get_user", response_model=UserRead)
-def get_user(username: Username, session: SessionDep, principal: ReadAccounts) -> UserRead:
-    return accounts.user_view(accounts.get_user(session, username))
+def get_user(
+    username: Username, request: Request, session: SessionDep, principal: ReadAccounts
+) -> Response:
+    return json_with_etag(request, accounts.user_view(accounts.get_user(session, username)))
 
 
 @router.patch(
     "/users/{username}",
     operation_id="update_user",
     response_model=UserRead,
-    responses=problem_responses(409),
+    responses=problem_responses(409, 412),
 )
 def update_user(
-    username: Username, payload: UserUpdate, session: SessionDep, principal: WriteAccounts
-) -> UserRead:
-    """Change roles, trust, `disabled` or the password; a disabled user's tokens stop at once."""
+    username: Username,
+    payload: UserUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: WriteAccounts,
+) -> Response:
+    """Change roles, trust, `disabled` or the password (honours If-Match); a disabled user's tokens stop at once."""
     user = accounts.get_user(session, username)
-    return accounts.user_view(accounts.change_user(session, principal, user, payload))
+    require_match(request, accounts.user_view(user))
+    changed = accounts.change_user(session, principal, user, payload)
+    return json_with_etag(request, accounts.user_view(changed))
 
 
 @router.get("/clients", operation_id="list_clients", response_model=Page[ClientRead])
@@ -95,22 +108,30 @@ def create_client(
 
 
 @router.get("/clients/{client_id}", operation_id="get_client", response_model=ClientRead)
-def get_client(client_id: ClientId, session: SessionDep, principal: ReadAccounts) -> ClientRead:
-    return accounts.client_view(accounts.get_client(session, client_id))
+def get_client(
+    client_id: ClientId, request: Request, session: SessionDep, principal: ReadAccounts
+) -> Response:
+    return json_with_etag(request, accounts.client_view(accounts.get_client(session, client_id)))
 
 
 @router.patch(
     "/clients/{client_id}",
     operation_id="update_client",
     response_model=ClientRead,
-    responses=problem_responses(409),
+    responses=problem_responses(409, 412),
 )
 def update_client(
-    client_id: ClientId, payload: ClientUpdate, session: SessionDep, principal: WriteAccounts
-) -> ClientRead:
-    """Change roles, trust or `disabled`; a disabled client's tokens stop at once."""
+    client_id: ClientId,
+    payload: ClientUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: WriteAccounts,
+) -> Response:
+    """Change roles, trust or `disabled` (honours If-Match); a disabled client's tokens stop at once."""
     client = accounts.get_client(session, client_id)
-    return accounts.client_view(accounts.change_client(session, principal, client, payload))
+    require_match(request, accounts.client_view(client))
+    changed = accounts.change_client(session, principal, client, payload)
+    return json_with_etag(request, accounts.client_view(changed))
 
 
 @router.post(

@@ -29,7 +29,7 @@ from app.services.aggregates.service import (
 from app.services.documents.render import render_html, render_pdf
 from app.web.deps import ReadCaseExtract, ReadScores, SessionDep, StreamSessionDep
 from app.web.http import json_with_etag
-from app.web.negotiation import negotiate
+from app.web.negotiation import negotiate, varies_by_accept
 from app.web.openapi_docs import problem_responses
 from app.web.routing import IndexedRouter
 
@@ -111,6 +111,7 @@ def compare_period(compare_from: CompareFrom = None, compare_to: CompareTo = Non
         **problem_responses(406),
     },
 )
+@varies_by_accept
 def get_aggregates(
     request: Request,
     session: SessionDep,
@@ -207,6 +208,7 @@ def get_case_extract(
         **problem_responses(406),
     },
 )
+@varies_by_accept
 def get_aggregate_report(
     request: Request,
     session: SessionDep,

@@ -12,7 +12,7 @@ from app.services.documents.render import render_html, render_pdf
 from app.services.findings.document import findings_document
 from app.services.findings.service import provisional_findings
 from app.web.deps import InspectionDep, ReadScores, SessionDep
-from app.web.negotiation import negotiate
+from app.web.negotiation import negotiate, varies_by_accept
 from app.web.openapi_docs import problem_responses
 from app.web.routing import IndexedRouter
 
@@ -34,6 +34,7 @@ FINDINGS_TYPES = ("application/json", "text/html", "application/pdf")
         **problem_responses(406),
     },
 )
+@varies_by_accept
 def get_provisional_findings(
     request: Request,
     session: SessionDep,

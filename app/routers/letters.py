@@ -32,7 +32,7 @@ from app.web.http import (
     representation_etag,
     require_match,
 )
-from app.web.negotiation import negotiate
+from app.web.negotiation import negotiate, varies_by_accept
 from app.web.openapi_docs import problem_responses
 from app.web.routing import IndexedRouter
 
@@ -113,6 +113,7 @@ async def list_letters(
         **problem_responses(406),
     },
 )
+@varies_by_accept
 def get_letter(
     letter_id: str,
     request: Request,

@@ -54,7 +54,6 @@ READ_HEADERS = frozenset(
         b"content-length",
         b"content-type",
         b"transfer-encoding",
-        b"access-control-request-method",
     )
 )
 
@@ -149,16 +148,12 @@ class ServiceMiddleware:
         admission: Admission,
         default_limit: int,
         upload_limit: int,
-        cors: bool = False,
     ) -> None:
         self.app = app
         self.routes = routes
         self.admission = admission
         self.default_limit = default_limit
         self.upload_limit = upload_limit
-        # With CORS configured its middleware answers preflights; without, a preflight is
-        # an OPTIONS like any other (and, carrying no CORS headers, refused by the browser).
-        self.cors = cors
 
     def limit_for(self, path: str) -> int:
         is_upload = path.endswith(("-imports", "/sample")) or path == "/api/v1/frameworks"
@@ -221,9 +216,9 @@ class ServiceMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse_large(send, limit)
             return
-        if scope["method"] == "OPTIONS" and (
-            not self.cors or b"access-control-request-method" not in headers
-        ):
+        # With CORS configured its middleware (outside this one) answers preflights; without,
+        # a preflight is an OPTIONS like any other (no CORS headers: the browser refuses).
+        if scope["method"] == "OPTIONS":
             methods = allowed_methods(self.routes, scope)
             if methods:
                 await self._send(

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec
+
+from starlette.responses import Response
+
 from app.errors import NotAcceptable
+
+P = ParamSpec("P")
+
+
+def varies_by_accept(handler: Callable[P, Response]) -> Callable[P, Response]:
+    """For a handler whose answer depends on Accept: tells caches so (`Vary: Accept`)."""
+
+    @functools.wraps(handler)
+    def answer(*args: P.args, **kwargs: P.kwargs) -> Response:
+        response = handler(*args, **kwargs)
+        response.headers["Vary"] = "Accept"
+        return response
+
+    return answer
+
 
 FORMATS = {"json": "application/json", "html": "text/html", "pdf": "application/pdf"}
 

@@ -353,3 +353,40 @@ def test_a_change_that_changes_nothing_is_not_audited(client, admin, session):
     assert [event.action for event in [*events(session, "user"), *events(session, "client")]] == [
         "user.created", "client.created",
     ]  # fmt: skip
+
+
+# --- conditional requests (SPEC 4) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "change"),
+    [
+        (
+            lambda client, admin: make_user(client, admin),
+            f"{USERS}/casey",
+            {"roles": ["prisons_inspector"]},
+        ),
+        (
+            lambda client, admin: make_client(client, admin),
+            f"{CLIENTS}/nightly-sync",
+            {"roles": ["analyst"]},
+        ),
+    ],
+    ids=["user", "client"],
+)
+def test_accounts_carry_etags_and_writes_honour_if_match(client, admin, make, path, change):
+    make(client, admin)
+    read = client.get(path, headers=admin)
+    etag = read.headers["etag"]
+    assert client.get(path, headers={**admin, "If-None-Match": etag}).status_code == 304
+
+    changed = client.patch(path, json=change, headers={**admin, "If-Match": etag})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["roles"] == change["roles"]
+    assert changed.headers["etag"] != etag
+
+    # The first ETag is stale now: a write based on it is refused and changes nothing.
+    stale = client.patch(path, json={"disabled": True}, headers={**admin, "If-Match": etag})
+    assert stale.status_code == 412
+    assert stale.headers["content-type"] == "application/problem+json"
+    assert client.get(path, headers=admin).json()["disabled"] is False

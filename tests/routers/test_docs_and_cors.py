@@ -111,7 +111,7 @@ def test_a_preflight_allows_every_method_the_api_uses(browser, method):
         headers={
             "Origin": ORIGIN,
             "Access-Control-Request-Method": method,
-            "Access-Control-Request-Headers": "authorization, content-type, if-match",
+            "Access-Control-Request-Headers": "authorization, content-type, if-match, x-request-id",
         },
     )
     assert response.status_code == 200, (method, path, response.text)
@@ -119,7 +119,7 @@ def test_a_preflight_allows_every_method_the_api_uses(browser, method):
     allowed = {item.strip() for item in response.headers["access-control-allow-methods"].split(",")}
     assert method in allowed
     headers = response.headers["access-control-allow-headers"].lower()
-    assert {"authorization", "content-type", "if-match"} <= {
+    assert {"authorization", "content-type", "if-match", "x-request-id"} <= {
         item.strip() for item in headers.split(",")
     }
 
@@ -142,3 +142,20 @@ def test_responses_expose_the_headers_a_front_end_reads(browser):
     }
     # Content-Disposition names the file of a downloaded letter, PDF or extract.
     assert {"etag", "location", "retry-after", "content-disposition", "x-request-id"} <= exposed
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", "/api/v1/inspections", b"x" * (2 * 1024 * 1024), 413),
+        ("GET", "/api/v1/inspections?q=%00", None, 400),
+    ],
+    ids=["too large", "NUL"],
+)
+def test_a_refusal_before_any_route_is_readable_by_the_page(browser, method, path, body, status):
+    # Refused by the service's own layer, not a route: still with the CORS headers, or the
+    # browser would show the page a CORS error instead of the problem.
+    response = browser.request(method, path, content=body, headers={"Origin": ORIGIN})
+    assert response.status_code == status
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert response.headers["content-type"] == "application/problem+json"

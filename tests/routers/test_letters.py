@@ -124,6 +124,22 @@ def test_html_and_pdf_carry_the_same_figures(client, auth, inspection):
                 assert f"{question['sample']['percent']:.1f}%" in document
 
 
+def test_every_representation_says_it_varies_by_accept(client, auth, inspection):
+    # One URL, three bodies chosen by Accept: a cache must key them by it.
+    letter = generate(client, auth, inspection)[OWN_TRUST]
+    url = f"/api/v1/findings-letters/{letter['id']}"
+    for accept in ("application/json", "text/html", "application/pdf"):
+        answer = client.get(url, headers={**auth("admin"), "Accept": accept})
+        assert answer.status_code == 200
+        assert answer.headers["vary"] == "Accept", accept
+        again = client.get(
+            url,
+            headers={**auth("admin"), "Accept": accept, "If-None-Match": answer.headers["etag"]},
+        )
+        assert again.status_code == 304
+        assert again.headers["vary"] == "Accept", accept
+
+
 def test_unsupported_media_type_is_406(client, auth, inspection):
     letter = generate(client, auth, inspection)[OWN_TRUST]
     response = client.get(
