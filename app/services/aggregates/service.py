@@ -50,17 +50,20 @@ from app.services.aggregates.queries import (
     AggregateFilters,
     Dimensions,
     GroupBy,
-    answers_per_inspection,
     by_cases,
+    counted_answers,
     counts_statement,
     group_keys,
     matching_inspections,
     run_counts,
     subject_counts,
     subject_filters,
+    tallied_case_answers,
+    tally_facet,
 )
+from app.services.cases.tally import CHECK_PREFIX
 from app.services.frameworks import service as frameworks
-from app.services.scoring.counts import CASES, RESPONDENTS, Source
+from app.services.scoring.counts import CASES, RESPONDENTS
 
 __all__ = [
     "CASE_GROUPS",
@@ -93,6 +96,8 @@ class GroupFigures:
     cases: int = 0
     respondents: int = 0
     tallies: dict[str, Tally] = field(default_factory=dict)
+    # Per question: the inspections with a row of it (for a check: with cases in the group).
+    present: dict[str, int] = field(default_factory=dict)
     # Per question: (mean of the inspections' percents, inspections with one, Σy², Σyn, Σn²).
     means: dict[str, tuple[float | None, int, float, float, float]] = field(default_factory=dict)
 
@@ -221,7 +226,6 @@ def _gather(
     period: Period,
     *,
     with_survey: bool,
-    with_mean: bool,
 ) -> dict[tuple[Any, ...], GroupFigures]:
     """Per group key: inspection, case and respondent counts, tallies and inspection means."""
     groups: dict[tuple[Any, ...], GroupFigures] = {}
@@ -229,6 +233,7 @@ def _gather(
         framework_ids, filters, dimensions, period.start_from, period.start_to
     )
     width = len(dimensions)
+    dialect = session.get_bind().dialect.name
     case_grouped = by_cases(dimensions) or filters.case_level
     if not case_grouped:
         keyed = [matching.c[f"g{index}"] for index in range(width)]
@@ -237,34 +242,52 @@ def _gather(
             # One selected column comes back as a plain value, not a row.
             key, count = (tuple(row[:width]), row[width]) if keyed else ((), row)
             groups.setdefault(key, GroupFigures()).inspections = int(count)
-    sources: list[Source] = [CASES, RESPONDENTS] if with_survey else [CASES]
-    for source in sources:
+    facet = tally_facet(dimensions, filters)
+    if facet is not None:
+        # The tally holds the checks beside the answers: one statement counts both, and
+        # the cases are the outcomes of any one check.
+        per = tallied_case_answers(matching, dimensions, filters, facet)
+        _add_counts(session, groups, counts_statement(per, width, dialect), width)
+        for figures in groups.values():
+            _cases_from_checks(figures, case_grouped)
+    else:
         for key, inspections, subjects in subject_counts(
-            session, source, matching, dimensions, filters
+            session, CASES, matching, dimensions, filters
         ):
             figures = groups.setdefault(key, GroupFigures())
-            if source is CASES:
-                figures.cases = subjects
-                if case_grouped:
-                    figures.inspections = inspections
-            else:
-                figures.respondents = subjects
-        per = answers_per_inspection(source, matching, dimensions, filters)
-        _add_counts(session, groups, counts_statement(per, width, with_mean=with_mean), width)
-    ns_per = ns_sql.outcomes_per_inspection(
-        matching, group_keys(matching, dimensions), subject_filters(CASES, filters)
-    )
-    _add_counts(
-        session, groups, counts_statement(ns_per, width, with_mean=with_mean), width, prefix=NS
-    )
+            figures.cases = subjects
+            if case_grouped:
+                figures.inspections = inspections
+        per = counted_answers(CASES, matching, dimensions, filters)
+        _add_counts(session, groups, counts_statement(per, width, dialect), width)
+        ns_per = ns_sql.outcomes_per_inspection(
+            matching, group_keys(matching, dimensions), subject_filters(CASES, filters)
+        )
+        _add_counts(session, groups, counts_statement(ns_per, width, dialect), width, prefix=NS)
+    if with_survey:
+        for key, _, subjects in subject_counts(session, RESPONDENTS, matching, dimensions, filters):
+            groups.setdefault(key, GroupFigures()).respondents = subjects
+        per = counted_answers(RESPONDENTS, matching, dimensions, filters)
+        _add_counts(session, groups, counts_statement(per, width, dialect), width)
     if not dimensions:
         groups.setdefault((), GroupFigures())
     return groups
 
 
+# Every case has one outcome of each check: the first check's counts are the cases.
+CASES_CHECK = CHECK_PREFIX + NS_CHECKS[0]
+
+
+def _cases_from_checks(figures: GroupFigures, case_grouped: bool) -> None:
+    tally = figures.tallies.get(CASES_CHECK)
+    figures.cases = sum(tally.values.values()) if tally else 0
+    if case_grouped:
+        figures.inspections = figures.present.get(CASES_CHECK, 0)
+
+
 NS_SHOWN = {PASS: "met", FAIL: "not_met", UNKNOWN: "unknown"}
 # National Standards checks are keyed apart from the framework's questions.
-NS = f"{NATIONAL_STANDARDS}:"
+NS = CHECK_PREFIX
 
 
 def _add_counts(
@@ -277,10 +300,16 @@ def _add_counts(
     for kind, key, code, value, n, yes, no, mean, scored, syy, syn, snn in run_counts(
         session, statement, width
     ):
-        figures = groups.setdefault(key, GroupFigures())
+        figures = groups.get(key)
+        if figures is None:
+            figures = groups[key] = GroupFigures()
         if kind == 1:
-            figures.tallies.setdefault(prefix + code, Tally()).add(value, int(yes), int(no), int(n))
+            tally = figures.tallies.get(prefix + code)
+            if tally is None:
+                tally = figures.tallies[prefix + code] = Tally()
+            tally.add(value, int(yes), int(no), int(n))
         else:
+            figures.present[prefix + code] = int(n)
             figures.means[prefix + code] = (
                 None if mean is None else float(mean),
                 int(scored),
@@ -396,14 +425,10 @@ def aggregate(
     instruments = [item for item in pooled if with_survey or item.subject is not Subject.respondent]
     ids = [item.id for item in versions]
     main = Period(filters.start_from, filters.start_to)
-    groups = _gather(
-        session, ids, filters, dimensions, main, with_survey=with_survey, with_mean=True
-    )
+    groups = _gather(session, ids, filters, dimensions, main, with_survey=with_survey)
     earlier: dict[tuple[Any, ...], GroupFigures] = {}
     if compare is not None:
-        earlier = _gather(
-            session, ids, filters, dimensions, compare, with_survey=with_survey, with_mean=False
-        )
+        earlier = _gather(session, ids, filters, dimensions, compare, with_survey=with_survey)
     rows = []
     for key, label in labelled_keys(session, dimensions, set(groups) | set(earlier)):
         figures = groups.get(key) or GroupFigures()

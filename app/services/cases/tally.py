@@ -1,30 +1,33 @@
-"""Keeping answer_tally true: an inspection's counts recomputed from its answers.
+"""Keeping answer_tally and facet_tally true: an inspection's counts recomputed from its cases.
 
 Every write to an inspection's cases or answers ends by calling `refresh` in the same
 transaction, after locking the inspection (`lock_for_case_writes`) before any case row, so
 concurrent writers to one inspection queue in one order and the last one counts everything.
+A change of the inspection's fieldwork start refreshes it too: one National Standards check
+(the risk of harm review within four months) is judged against that date.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, insert
-from sqlmodel import Session
+from sqlalchemy import Select, String, case, delete, func, insert, literal
+from sqlmodel import Session, col, select
 
-from app.models import AnswerTally, Case, Inspection
+from app.models import AnswerTally, Case, FacetTally, Inspection
+from app.services.aggregates import national_standards as ns_sql
+from app.services.cases.facets import FACETS, NOT_RECORDED
 from app.services.scoring.counts import CASES, answer_counts
 
 TALLY = AnswerTally.__table__  # type: ignore[attr-defined]
-COLUMNS = (
-    "inspection_id",
-    "in_scope",
-    "question_code",
-    "value",
-    "answer_count",
-    "yes_count",
-    "no_count",
-)
+FACET_TALLY = FacetTally.__table__  # type: ignore[attr-defined]
+COUNTS = ("question_code", "value", "answer_count", "yes_count", "no_count")
+COLUMNS = ("inspection_id", "in_scope", *COUNTS)
+FACET_COLUMNS = ("facet", "inspection_id", "in_scope", "facet_value", *COUNTS)
+# National Standards checks are kept as questions of their own, apart from the framework's
+# (whose codes cannot hold a colon).
+CHECK_PREFIX = "national_standards:"
 
 
 def lock_for_case_writes(session: Session, inspection: Inspection) -> None:
@@ -36,21 +39,75 @@ def lock_for_case_writes(session: Session, inspection: Inspection) -> None:
     session.refresh(inspection, with_for_update={"key_share": True})
 
 
-def counts_of(*where: Any) -> Select[Any]:
-    """The tally's rows computed from the answers of the cases matching `where`."""
-    return answer_counts(CASES, (Case.inspection_id, Case.in_scope), where)
+def check_counts(keys: Sequence[Any], where: Sequence[Any], fixed: Sequence[Any] = ()) -> list[Any]:
+    """Per National Standards check, rows (*fixed, *keys, q, v, n, y, f): the outcome as the
+    value, the cases, the passes (yes) and the fails (no), over the cases matching `where`."""
+    parts = []
+    for code, outcome in ns_sql.outcomes(col(Inspection.fieldwork_start)).items():
+        parts.append(
+            select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+                *fixed,
+                *keys,
+                literal(CHECK_PREFIX + code, String).label("q"),
+                outcome.label("v"),
+                func.count().label("n"),
+                func.sum(case((outcome == ns_sql.PASS, 1), else_=0)).label("y"),
+                func.sum(case((outcome == ns_sql.FAIL, 1), else_=0)).label("f"),
+            )
+            .select_from(Case)
+            .join(Inspection, col(Inspection.id) == Case.inspection_id)
+            .where(*where)
+            .group_by(*keys, outcome)
+        )
+    return parts
+
+
+def counts_of(*where: Any) -> list[Select[Any]]:
+    """answer_tally's rows computed from the cases matching `where`:
+    (inspection_id, in_scope, q, v, n, y, f), for the answers, then for each check."""
+    keys = [col(Case.inspection_id), col(Case.in_scope)]
+    return [answer_counts(CASES, keys, where), *check_counts(keys, where)]
+
+
+def facet_counts_of(facet: str, *where: Any) -> list[Select[Any]]:
+    """facet_tally's rows of one facet for the cases matching `where`:
+    (facet, inspection_id, in_scope, facet value, q, v, n, y, f)."""
+    keys = [
+        col(Case.inspection_id),
+        col(Case.in_scope),
+        func.coalesce(FACETS[facet](), NOT_RECORDED).label("facet_value"),
+    ]
+    fixed = [literal(facet, String).label("facet")]
+    return [
+        answer_counts(CASES, keys, where, fixed=fixed),
+        *check_counts(keys, where, fixed=fixed),
+    ]
+
+
+def _fill(session: Session, table: Any, columns: tuple[str, ...], parts: list[Any]) -> None:
+    for part in parts:
+        session.exec(insert(table).from_select(columns, part))  # type: ignore[call-overload]
 
 
 def refresh(session: Session, inspection_id: str) -> None:
-    """Recount one inspection's answers into the tally."""
+    """Recount one inspection's answers and checks into both tallies."""
     session.flush()
     session.exec(delete(TALLY).where(TALLY.c.inspection_id == inspection_id))  # type: ignore[call-overload]
     session.exec(  # type: ignore[call-overload]
-        insert(TALLY).from_select(COLUMNS, counts_of(Case.inspection_id == inspection_id))
+        delete(FACET_TALLY).where(
+            FACET_TALLY.c.facet.in_(list(FACETS)), FACET_TALLY.c.inspection_id == inspection_id
+        )
     )
+    mine = Case.inspection_id == inspection_id
+    _fill(session, TALLY, COLUMNS, counts_of(mine))
+    for facet in FACETS:
+        _fill(session, FACET_TALLY, FACET_COLUMNS, facet_counts_of(facet, mine))
 
 
 def rebuild_all(session: Session) -> None:
     """Recount every inspection: for data loaded around the service (migrations, benchmarks)."""
     session.exec(delete(TALLY))  # type: ignore[call-overload]
-    session.exec(insert(TALLY).from_select(COLUMNS, counts_of()))  # type: ignore[call-overload]
+    session.exec(delete(FACET_TALLY))  # type: ignore[call-overload]
+    _fill(session, TALLY, COLUMNS, counts_of())
+    for facet in FACETS:
+        _fill(session, FACET_TALLY, FACET_COLUMNS, facet_counts_of(facet))
