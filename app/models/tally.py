@@ -49,3 +49,26 @@ class FacetTally(SQLModel, table=True):
     answer_count: int
     yes_count: int
     no_count: int
+
+
+class QuestionTally(SQLModel, table=True):
+    """Per inspection and question, its yes and no answers (and per check its passes and
+    fails), summed over the values: what the mean of inspections and the clustered interval
+    need per inspection, kept so that aggregates need not group by inspection. `scope` is
+    `in` or `out` (the cases in or out of scope) or `all`; `facet` and `facet_value` split
+    the counts by one fact of the case as facet_tally does, or are empty for none. Derived
+    from answer_tally and facet_tally in the same refresh."""
+
+    __tablename__ = "question_tally"
+
+    facet: str = Field(primary_key=True, max_length=16)
+    scope: str = Field(primary_key=True, max_length=3)
+    inspection_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("inspection.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    facet_value: str = Field(primary_key=True, max_length=32)
+    question_code: str = Field(primary_key=True, max_length=64)
+    yes_count: int
+    no_count: int

@@ -1,9 +1,11 @@
-"""facet tally: answers and National Standards checks counted per inspection and case fact
+"""facet and question tallies: answers and National Standards checks counted per inspection
+and case fact, and per inspection and question
 
 answer_tally also counts the National Standards checks from here on (as questions
-`national_standards:<check>`), and facet_tally holds the same counts split by one fact of
-the case (grade, risk, sex, sentence type, age band). Both are filled here from the cases
-already stored; writes keep them since.
+`national_standards:<check>`); facet_tally holds the same counts split by one fact of the
+case (grade, risk, sex, sentence type, age band); question_tally sums both over the values
+per inspection and question, per scope. All are filled here from the cases already stored;
+writes keep them since.
 
 Revision ID: i16p_facet_tally
 Revises: i19_letter_unique
@@ -51,6 +53,30 @@ def upgrade() -> None:
             name=op.f("pk_facet_tally"),
         ),
     )
+    op.create_table(
+        "question_tally",
+        sa.Column("facet", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column("inspection_id", sa.String(length=32), nullable=False),
+        sa.Column("facet_value", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("question_code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("yes_count", sa.Integer(), nullable=False),
+        sa.Column("no_count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["inspection_id"],
+            ["inspection.id"],
+            name=op.f("fk_question_tally_inspection_id_inspection"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "facet",
+            "scope",
+            "inspection_id",
+            "facet_value",
+            "question_code",
+            name=op.f("pk_question_tally"),
+        ),
+    )
     # The counting is the service's own (the National Standards rules need each
     # database's date arithmetic), run once over every inspection.
     from app.services.cases.tally import rebuild_all
@@ -61,5 +87,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("question_tally")
     op.drop_table("facet_tally")
     op.execute("DELETE FROM answer_tally WHERE question_code LIKE 'national_standards:%'")

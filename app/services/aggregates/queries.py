@@ -46,10 +46,12 @@ from app.models import (
     Establishment,
     FacetTally,
     Inspection,
+    QuestionTally,
     Trust,
 )
 from app.models.inspection import InspectionStatus
 from app.services.cases.facets import FACETS, NOT_RECORDED, age_band
+from app.services.cases.tally import ALL_CASES, IN_SCOPE, NO_FACET, OUT_OF_SCOPE
 from app.services.scoring.counts import CASES, Source, answer_counts
 
 DEFAULT_STATUSES = (
@@ -326,41 +328,79 @@ def tally_facet(dimensions: Dimensions, filters: AggregateFilters) -> str | None
     return None
 
 
-def tallied_case_answers(
+def tallied_counts(
     matching: Subquery, dimensions: Dimensions, filters: AggregateFilters, facet: str
-) -> Select[Any]:
-    """Rows (g0.., insp, q, v, n, y, f) of case answers and National Standards checks, as the
-    tally keeps them (one facet of the case, scope, or facts of the inspection)."""
+) -> Any:
+    """The counts statement's rows (see counts_statement) for case answers and National
+    Standards checks, summed from the tallies: pooled per group, question and value from
+    answer_tally (or facet_tally, for a fact of the case), and the per-inspection figures
+    per group and question from question_tally, which holds each inspection's (and facet
+    value's) yes and no per question already: no statement groups by inspection."""
     tally: Any = FacetTally if facet else AnswerTally
+    questions: Any = QuestionTally
     keys: list[Any] = []
+    inspection_keys: list[Any] = []
     for index, dimension in enumerate(dimensions):
         key: Any
         if dimension is GroupBy.in_scope:
-            key = col(tally.in_scope)
+            key, inspection_key = col(tally.in_scope), questions.scope == IN_SCOPE
         elif dimension in CASE_GROUPS:
             key = func.nullif(tally.facet_value, NOT_RECORDED)
+            inspection_key = func.nullif(questions.facet_value, NOT_RECORDED)
         else:
-            key = matching.c[f"g{index}"]
+            key = inspection_key = matching.c[f"g{index}"]
         keys.append(key.label(f"g{index}"))
+        inspection_keys.append(inspection_key.label(f"g{index}"))
     where: list[Any] = []
     if facet:
         where.append(tally.facet == facet)
     if filters.in_scope is not None:
         where.append(col(tally.in_scope).is_(filters.in_scope))
-    return (
+    pooled = (
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+            literal_column("1").label("kind"),
             *keys,
-            col(tally.inspection_id).label("insp"),
             col(tally.question_code).label("q"),
             col(tally.value).label("v"),
-            col(tally.answer_count).label("n"),
-            col(tally.yes_count).label("y"),
-            col(tally.no_count).label("f"),
+            func.sum(tally.answer_count).label("n"),
+            func.sum(tally.yes_count).label("y"),
+            func.sum(tally.no_count).label("f"),
+            *_no_means(),
         )
         .select_from(tally)
         .join(matching, matching.c.id == tally.inspection_id)
         .where(*where)
+        .group_by(*keys, tally.question_code, tally.value)
     )
+    if GroupBy.in_scope in dimensions:
+        scopes = [IN_SCOPE, OUT_OF_SCOPE]
+    else:
+        scopes = [{None: ALL_CASES, True: IN_SCOPE, False: OUT_OF_SCOPE}[filters.in_scope]]
+    yes = cast(questions.yes_count, Float)
+    relevant = cast(questions.yes_count + questions.no_count, Float)
+    scored = relevant > 0
+    share = case((scored, yes * 100.0 / relevant))
+    means = (
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+            literal_column("2").label("kind"),
+            *inspection_keys,
+            col(questions.question_code).label("q"),
+            cast(null(), String).label("v"),
+            func.count().label("n"),
+            cast(null(), Integer).label("y"),
+            cast(null(), Integer).label("f"),
+            cast(func.avg(share), Float).label("mean"),
+            func.count(share).label("k"),
+            func.sum(case((scored, yes * yes))).label("syy"),
+            func.sum(case((scored, yes * relevant))).label("syn"),
+            func.sum(case((scored, relevant * relevant))).label("snn"),
+        )
+        .select_from(questions)
+        .join(matching, matching.c.id == questions.inspection_id)
+        .where(questions.facet == (facet or NO_FACET), col(questions.scope).in_(scopes))
+        .group_by(*inspection_keys, questions.question_code)
+    )
+    return union_all(pooled, means)
 
 
 def counted_answers(

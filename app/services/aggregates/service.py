@@ -58,7 +58,7 @@ from app.services.aggregates.queries import (
     run_counts,
     subject_counts,
     subject_filters,
-    tallied_case_answers,
+    tallied_counts,
     tally_facet,
 )
 from app.services.cases.tally import CHECK_PREFIX
@@ -246,8 +246,7 @@ def _gather(
     if facet is not None:
         # The tally holds the checks beside the answers: one statement counts both, and
         # the cases are the outcomes of any one check.
-        per = tallied_case_answers(matching, dimensions, filters, facet)
-        _add_counts(session, groups, counts_statement(per, width, dialect), width)
+        _add_counts(session, groups, tallied_counts(matching, dimensions, filters, facet), width)
         for figures in groups.values():
             _cases_from_checks(figures, case_grouped)
     else:

@@ -1,4 +1,7 @@
-"""Keeping answer_tally and facet_tally true: an inspection's counts recomputed from its cases.
+"""Keeping the tallies true: an inspection's counts recomputed from its cases.
+
+answer_tally and facet_tally are counted from the cases, their answers and dates;
+question_tally is summed from those two, in the same refresh.
 
 Every write to an inspection's cases or answers ends by calling `refresh` in the same
 transaction, after locking the inspection (`lock_for_case_writes`) before any case row, so
@@ -15,16 +18,29 @@ from typing import Any
 from sqlalchemy import Select, String, case, delete, func, insert, literal
 from sqlmodel import Session, col, select
 
-from app.models import AnswerTally, Case, FacetTally, Inspection
+from app.models import AnswerTally, Case, FacetTally, Inspection, QuestionTally
 from app.services.aggregates import national_standards as ns_sql
 from app.services.cases.facets import FACETS, NOT_RECORDED
 from app.services.scoring.counts import CASES, answer_counts
 
 TALLY = AnswerTally.__table__  # type: ignore[attr-defined]
 FACET_TALLY = FacetTally.__table__  # type: ignore[attr-defined]
+QUESTION_TALLY = QuestionTally.__table__  # type: ignore[attr-defined]
 COUNTS = ("question_code", "value", "answer_count", "yes_count", "no_count")
 COLUMNS = ("inspection_id", "in_scope", *COUNTS)
 FACET_COLUMNS = ("facet", "inspection_id", "in_scope", "facet_value", *COUNTS)
+QUESTION_COLUMNS = (
+    "facet",
+    "scope",
+    "inspection_id",
+    "facet_value",
+    "question_code",
+    "yes_count",
+    "no_count",
+)
+# question_tally's scopes: the cases in scope, out of scope, and all of them.
+IN_SCOPE, OUT_OF_SCOPE, ALL_CASES = "in", "out", "all"
+NO_FACET = ""
 # National Standards checks are kept as questions of their own, apart from the framework's
 # (whose codes cannot hold a colon).
 CHECK_PREFIX = "national_standards:"
@@ -84,13 +100,43 @@ def facet_counts_of(facet: str, *where: Any) -> list[Select[Any]]:
     ]
 
 
+def question_counts_of(table: Any, *where: Any) -> list[Select[Any]]:
+    """question_tally's rows derived from answer_tally or facet_tally (`table`) rows matching
+    `where`: per inspection, question (and facet value), the yes and no over the values, once
+    per scope and once over both."""
+    faceted = table is FACET_TALLY
+    facet = table.c.facet if faceted else literal(NO_FACET, String)
+    fact = table.c.facet_value if faceted else literal(NO_FACET, String)
+    keys = [table.c.facet, table.c.facet_value] if faceted else []
+    counted = [func.sum(table.c.yes_count), func.sum(table.c.no_count)]
+    scoped = case((table.c.in_scope, IN_SCOPE), else_=OUT_OF_SCOPE)
+    by_scope = (
+        select(facet, scoped, table.c.inspection_id, fact, table.c.question_code, *counted)  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+        .where(*where)
+        .group_by(*keys, table.c.in_scope, table.c.inspection_id, table.c.question_code)
+    )
+    every = (
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+            facet,
+            literal(ALL_CASES, String),
+            table.c.inspection_id,
+            fact,
+            table.c.question_code,
+            *counted,
+        )
+        .where(*where)
+        .group_by(*keys, table.c.inspection_id, table.c.question_code)
+    )
+    return [by_scope, every]
+
+
 def _fill(session: Session, table: Any, columns: tuple[str, ...], parts: list[Any]) -> None:
     for part in parts:
         session.exec(insert(table).from_select(columns, part))  # type: ignore[call-overload]
 
 
 def refresh(session: Session, inspection_id: str) -> None:
-    """Recount one inspection's answers and checks into both tallies."""
+    """Recount one inspection's answers and checks into the tallies."""
     session.flush()
     session.exec(delete(TALLY).where(TALLY.c.inspection_id == inspection_id))  # type: ignore[call-overload]
     session.exec(  # type: ignore[call-overload]
@@ -98,16 +144,32 @@ def refresh(session: Session, inspection_id: str) -> None:
             FACET_TALLY.c.facet.in_(list(FACETS)), FACET_TALLY.c.inspection_id == inspection_id
         )
     )
+    session.exec(  # type: ignore[call-overload]
+        delete(QUESTION_TALLY).where(
+            QUESTION_TALLY.c.facet.in_([NO_FACET, *FACETS]),
+            QUESTION_TALLY.c.scope.in_([IN_SCOPE, OUT_OF_SCOPE, ALL_CASES]),
+            QUESTION_TALLY.c.inspection_id == inspection_id,
+        )
+    )
     mine = Case.inspection_id == inspection_id
     _fill(session, TALLY, COLUMNS, counts_of(mine))
     for facet in FACETS:
         _fill(session, FACET_TALLY, FACET_COLUMNS, facet_counts_of(facet, mine))
+    _fill_questions(session, inspection_id)
+
+
+def _fill_questions(session: Session, inspection_id: str | None = None) -> None:
+    for table in (TALLY, FACET_TALLY):
+        where = [] if inspection_id is None else [table.c.inspection_id == inspection_id]
+        _fill(session, QUESTION_TALLY, QUESTION_COLUMNS, question_counts_of(table, *where))
 
 
 def rebuild_all(session: Session) -> None:
     """Recount every inspection: for data loaded around the service (migrations, benchmarks)."""
     session.exec(delete(TALLY))  # type: ignore[call-overload]
     session.exec(delete(FACET_TALLY))  # type: ignore[call-overload]
+    session.exec(delete(QUESTION_TALLY))  # type: ignore[call-overload]
     _fill(session, TALLY, COLUMNS, counts_of())
     for facet in FACETS:
         _fill(session, FACET_TALLY, FACET_COLUMNS, facet_counts_of(facet))
+    _fill_questions(session)

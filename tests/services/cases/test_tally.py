@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from app.models import Answer, AnswerTally, Case, FacetTally, Inspection
+from app.models import Answer, AnswerTally, Case, FacetTally, Inspection, QuestionTally
 from app.models.inspection import InspectionStatus
 from app.rules.national_standards import NS_CHECKS, national_standards
 from app.services.cases import tally as answer_tally
@@ -146,12 +146,36 @@ def _rows(counted: Counter[tuple[Any, ...]]) -> set[Row]:
     return {(*key, *total) for key, total in totals.items()}
 
 
+def stored_questions(session: Session, inspection_id: str) -> set[Row]:
+    rows = session.exec(select(QuestionTally).where(QuestionTally.inspection_id == inspection_id))
+    return {
+        (row.facet, row.scope, row.facet_value, row.question_code, row.yes_count, row.no_count)
+        for row in rows
+    }
+
+
+def questions_by_hand(rows: set[Row], facets: set[Row]) -> set[Row]:
+    """Per facet value and question, the yes and no summed over the values, per scope and
+    over both."""
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    keyed = [("", scope, "", q, y, f) for scope, q, _, _, y, f in rows] + [
+        (facet, scope, fact, q, y, f) for facet, scope, fact, q, _, _, y, f in facets
+    ]
+    for facet, in_scope, fact, question, yes, no in keyed:
+        for scope in ("in" if in_scope else "out", "all"):
+            total = sums.setdefault((facet, scope, fact, question), [0, 0])
+            total[0] += yes
+            total[1] += no
+    return {(*key, *total) for key, total in sums.items()}
+
+
 def assert_true_to_answers(session: Session, inspection_id: str) -> set[Row]:
     rows = stored(session, inspection_id)
     assert rows == recounted(session, inspection_id)
     facets = stored_facets(session, inspection_id)
     assert facets == recounted_facets(session, inspection_id)
     assert (rows, facets) == by_hand(session, inspection_id)
+    assert stored_questions(session, inspection_id) == questions_by_hand(rows, facets)
     return rows
 
 
