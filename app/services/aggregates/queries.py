@@ -412,13 +412,3 @@ def counted_answers(
     return answer_counts(
         source, [*keys, subject.inspection_id.label("insp")], subject_filters(source, filters)
     ).join(matching, matching.c.id == subject.inspection_id)
-
-
-def run_counts(session: Session, statement: Any, width: int) -> list[tuple[Any, ...]]:
-    """The counts statement's rows, each normalised to
-    (kind, key, q, v, n, y, f, mean, k, syy, syn, snn) with the group key as a tuple."""
-    end = 1 + width
-    return [
-        (row[0], tuple(row[1:end]), *row[end:])
-        for row in session.connection().execute(statement).all()
-    ]

@@ -55,7 +55,6 @@ from app.services.aggregates.queries import (
     counts_statement,
     group_keys,
     matching_inspections,
-    run_counts,
     subject_counts,
     subject_filters,
     tallied_counts,
@@ -296,20 +295,23 @@ def _add_counts(
     width: int,
     prefix: str = "",
 ) -> None:
-    for kind, key, code, value, n, yes, no, mean, scored, syy, syn, snn in run_counts(
-        session, statement, width
-    ):
+    """Fold the counts statement's rows (counts_statement) into the groups' figures."""
+    end = 1 + width
+    for row in session.connection().execute(statement).all():
+        key = tuple(row[1:end]) if width else ()
         figures = groups.get(key)
         if figures is None:
             figures = groups[key] = GroupFigures()
-        if kind == 1:
-            tally = figures.tallies.get(prefix + code)
+        code = prefix + row[end]
+        if row[0] == 1:
+            tally = figures.tallies.get(code)
             if tally is None:
-                tally = figures.tallies[prefix + code] = Tally()
-            tally.add(value, int(yes), int(no), int(n))
+                tally = figures.tallies[code] = Tally()
+            tally.add(row[end + 1], int(row[end + 3]), int(row[end + 4]), int(row[end + 2]))
         else:
-            figures.present[prefix + code] = int(n)
-            figures.means[prefix + code] = (
+            mean, scored, syy, syn, snn = row[end + 5 : end + 10]
+            figures.present[code] = int(row[end + 2])
+            figures.means[code] = (
                 None if mean is None else float(mean),
                 int(scored),
                 float(syy or 0),
