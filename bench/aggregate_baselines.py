@@ -47,15 +47,35 @@ WHERE i.framework_id = :framework AND i.status IN ('fieldwork', 'reporting', 'pu
 GROUP BY {group} t.question_code, t.value
 """
 TALLY_GROUPS = {None: "", "establishment": "i.establishment_code,", "in_scope": "t.in_scope,"}
+# For a fact of the case, the same sum over facet_tally, which the service reads for it.
+FACET_SQL = """
+SELECT {group} NULLIF(t.facet_value, ''), t.question_code, t.value,
+       sum(t.answer_count), sum(t.yes_count), sum(t.no_count)
+FROM facet_tally t
+JOIN inspection i ON i.id = t.inspection_id
+{join}
+WHERE t.facet = :facet AND i.framework_id = :framework
+  AND i.status IN ('fieldwork', 'reporting', 'published')
+GROUP BY {group} NULLIF(t.facet_value, ''), t.question_code, t.value
+"""
+FACETS = ("os_grade", "rosh", "sex", "sentence_type", "age_band")
 
 
 def tally_counts(session: Session, framework_id: str, group_by: str | None) -> list[Any] | None:
     """The hand-written sum over the tally the service reads for this group; None when the
     service counts the raw answers for it."""
-    if group_by not in TALLY_GROUPS:
+    parameters = {"framework": framework_id}
+    if group_by in TALLY_GROUPS:
+        statement = text(TALLY_SQL.format(group=TALLY_GROUPS[group_by]))
+    elif group_by in FACETS:
+        statement = text(FACET_SQL.format(group="", join=""))
+        parameters["facet"] = group_by
+    elif group_by == "establishment_type,os_grade":
+        statement = text(FACET_SQL.format(group="e.type,", join=ESTABLISHMENT_JOIN))
+        parameters["facet"] = "os_grade"
+    else:
         return None
-    statement = text(TALLY_SQL.format(group=TALLY_GROUPS[group_by]))
-    return list(session.connection().execute(statement, {"framework": framework_id}).all())
+    return list(session.connection().execute(statement, parameters).all())
 
 
 def answer_counts(session: Session, framework_id: str, group_by: str | None) -> list[Any]:
