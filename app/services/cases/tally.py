@@ -15,7 +15,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, String, case, delete, func, insert, literal
+from sqlalchemy import (
+    Select,
+    String,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    true,
+    union_all,
+)
 from sqlmodel import Session, col, select
 
 from app.models import AnswerTally, Case, FacetTally, Inspection, QuestionTally
@@ -78,26 +89,77 @@ def check_counts(keys: Sequence[Any], where: Sequence[Any], fixed: Sequence[Any]
     return parts
 
 
-def counts_of(*where: Any) -> list[Select[Any]]:
-    """answer_tally's rows computed from the cases matching `where`:
-    (inspection_id, in_scope, q, v, n, y, f), for the answers, then for each check."""
+def by_facts(*where: Any) -> Any:
+    """Rows (inspection_id, in_scope, <one column per facet>, q, v, n, y, f): the answers and
+    the checks of the cases matching `where`, counted once per combination of the cases'
+    facts (unrecorded as the empty string). Both tallies are sums of these rows, so the
+    answers are read once for each, not once per facet."""
+    keys = [
+        col(Case.inspection_id),
+        col(Case.in_scope),
+        *(func.coalesce(fact(), NOT_RECORDED).label(name) for name, fact in FACETS.items()),
+    ]
+    return union_all(answer_counts(CASES, keys, where), *check_counts(keys, where)).subquery(
+        "by_facts"
+    )
+
+
+def answer_and_check_counts(*where: Any) -> list[Select[Any]]:
+    """answer_tally's rows as counts_of gives them, straight from the answers and the cases
+    (one statement for the answers, one per check): for every inspection at once."""
     keys = [col(Case.inspection_id), col(Case.in_scope)]
     return [answer_counts(CASES, keys, where), *check_counts(keys, where)]
 
 
-def facet_counts_of(facet: str, *where: Any) -> list[Select[Any]]:
-    """facet_tally's rows of one facet for the cases matching `where`:
+def _summed(source: Any) -> list[Any]:
+    return [func.sum(source.c.n), func.sum(source.c.y), func.sum(source.c.f)]
+
+
+def counts_of(*where: Any) -> list[Select[Any]]:
+    """answer_tally's rows computed from the cases matching `where`:
+    (inspection_id, in_scope, q, v, n, y, f), the answers and each check."""
+    source = by_facts(*where)
+    keys = [source.c.inspection_id, source.c.in_scope, source.c.q, source.c.v]
+    return [select(*keys, *_summed(source)).group_by(*keys)]  # type: ignore[call-overload]
+
+
+def facet_counts_of(*where: Any) -> list[Select[Any]]:
+    """facet_tally's rows for the cases matching `where`, every facet:
     (facet, inspection_id, in_scope, facet value, q, v, n, y, f)."""
-    keys = [
-        col(Case.inspection_id),
-        col(Case.in_scope),
-        func.coalesce(FACETS[facet](), NOT_RECORDED).label("facet_value"),
-    ]
-    fixed = [literal(facet, String).label("facet")]
+    source = by_facts(*where)
+    # One row per facet to pair each combination with; the names are the code's own.
+    names = union_all(
+        *(select(literal_column(f"'{name}'").label("facet")) for name in FACETS)
+    ).subquery("facets")
+    fact = case(
+        *((names.c.facet == literal_column(f"'{name}'"), source.c[name]) for name in FACETS)
+    ).label("facet_value")
+    keys = [names.c.facet, source.c.inspection_id, source.c.in_scope, fact, source.c.q, source.c.v]
     return [
-        answer_counts(CASES, keys, where, fixed=fixed),
-        *check_counts(keys, where, fixed=fixed),
+        select(*keys, *_summed(source))  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+        .select_from(source.join(names, true()))
+        .group_by(*keys)
     ]
+
+
+def facet_counts_one_by_one(*where: Any) -> list[Select[Any]]:
+    """facet_tally's rows as facet_counts_of gives them, one statement per facet, each
+    straight from the answers: faster where the cases' facts hardly repeat within an
+    inspection (many small inspections, as when every inspection is counted at once), where
+    facet_counts_of's combinations would be nearly as many as the answers."""
+    statements = []
+    for name, fact in FACETS.items():
+        keys = [
+            col(Case.inspection_id),
+            col(Case.in_scope),
+            func.coalesce(fact(), NOT_RECORDED).label("facet_value"),
+        ]
+        fixed: list[Any] = [literal_column(f"'{name}'").label("facet")]
+        statements += [
+            answer_counts(CASES, keys, where, fixed=fixed),
+            *check_counts(keys, where, fixed=fixed),
+        ]
+    return statements
 
 
 def question_counts_of(table: Any, *where: Any) -> list[Select[Any]]:
@@ -153,8 +215,7 @@ def refresh(session: Session, inspection_id: str) -> None:
     )
     mine = Case.inspection_id == inspection_id
     _fill(session, TALLY, COLUMNS, counts_of(mine))
-    for facet in FACETS:
-        _fill(session, FACET_TALLY, FACET_COLUMNS, facet_counts_of(facet, mine))
+    _fill(session, FACET_TALLY, FACET_COLUMNS, facet_counts_of(mine))
     _fill_questions(session, inspection_id)
 
 
@@ -169,7 +230,6 @@ def rebuild_all(session: Session) -> None:
     session.exec(delete(TALLY))  # type: ignore[call-overload]
     session.exec(delete(FACET_TALLY))  # type: ignore[call-overload]
     session.exec(delete(QUESTION_TALLY))  # type: ignore[call-overload]
-    _fill(session, TALLY, COLUMNS, counts_of())
-    for facet in FACETS:
-        _fill(session, FACET_TALLY, FACET_COLUMNS, facet_counts_of(facet))
+    _fill(session, TALLY, COLUMNS, answer_and_check_counts())
+    _fill(session, FACET_TALLY, FACET_COLUMNS, facet_counts_one_by_one())
     _fill_questions(session)

@@ -15,7 +15,6 @@ from app.models import Answer, AnswerTally, Case, FacetTally, Inspection, Questi
 from app.models.inspection import InspectionStatus
 from app.rules.national_standards import NS_CHECKS, national_standards
 from app.services.cases import tally as answer_tally
-from app.services.cases.facets import FACETS
 from app.services.cases.tally import CHECK_PREFIX
 from tests.builders import make_inspection
 from tests.routers.import_files import case_row, csv_bytes, post_import
@@ -58,9 +57,10 @@ def stored_facets(session: Session, inspection_id: str) -> set[Row]:
     }
 
 
-def recounted(session: Session, inspection_id: str) -> set[Row]:
+def recounted(session: Session, inspection_id: str, *, at_once: bool = False) -> set[Row]:
     rows: set[Row] = set()
-    for statement in answer_tally.counts_of(Case.inspection_id == inspection_id):
+    counts = answer_tally.answer_and_check_counts if at_once else answer_tally.counts_of
+    for statement in counts(Case.inspection_id == inspection_id):
         rows |= {
             (bool(scope), question, value, int(n), int(yes), int(no))
             for _, scope, question, value, n, yes, no in session.exec(statement).all()  # type: ignore[call-overload]
@@ -68,16 +68,16 @@ def recounted(session: Session, inspection_id: str) -> set[Row]:
     return rows
 
 
-def recounted_facets(session: Session, inspection_id: str) -> set[Row]:
+def recounted_facets(session: Session, inspection_id: str, *, at_once: bool = False) -> set[Row]:
     rows: set[Row] = set()
-    for facet in FACETS:
-        for statement in answer_tally.facet_counts_of(facet, Case.inspection_id == inspection_id):
-            rows |= {
-                (name, bool(scope), fact, question, value, int(n), int(yes), int(no))
-                for name, _, scope, fact, question, value, n, yes, no in session.exec(  # type: ignore[call-overload]
-                    statement
-                ).all()
-            }
+    counts = answer_tally.facet_counts_one_by_one if at_once else answer_tally.facet_counts_of
+    for statement in counts(Case.inspection_id == inspection_id):
+        rows |= {
+            (name, bool(scope), fact, question, value, int(n), int(yes), int(no))
+            for name, _, scope, fact, question, value, n, yes, no in session.exec(  # type: ignore[call-overload]
+                statement
+            ).all()
+        }
     return rows
 
 
@@ -174,6 +174,9 @@ def assert_true_to_answers(session: Session, inspection_id: str) -> set[Row]:
     assert rows == recounted(session, inspection_id)
     facets = stored_facets(session, inspection_id)
     assert facets == recounted_facets(session, inspection_id)
+    # The statements that count every inspection at once (rebuild_all) count alike.
+    assert rows == recounted(session, inspection_id, at_once=True)
+    assert facets == recounted_facets(session, inspection_id, at_once=True)
     assert (rows, facets) == by_hand(session, inspection_id)
     assert stored_questions(session, inspection_id) == questions_by_hand(rows, facets)
     return rows
