@@ -22,7 +22,6 @@ from app.models.scores import (
     FrameworkRef,
     PooledInstrument,
     PooledQuestion,
-    QuestionScore,
     SubjectCounts,
 )
 from app.rules.national_standards import FAIL, NS_CHECKS, PASS, UNKNOWN
@@ -31,7 +30,7 @@ from app.rules.question_figures import (
     NATIONAL_STANDARDS_TITLE,
     Tally,
     national_standards_row,
-    question_row,
+    question_fields,
     rollups,
 )
 from app.rules.statistics import (
@@ -333,17 +332,18 @@ def _compared(yes: int, relevant: int, percent_now: float | None, other: Tally) 
 
 
 def _pooled(
-    row: QuestionScore,
+    row: dict[str, Any],
     key: str,
     figures: GroupFigures,
     compared: GroupFigures | None,
 ) -> PooledQuestion:
+    """A pooled question from a question's fields (question_fields) and its group's means."""
     mean, scored, syy, syn, snn = figures.means.get(key, (None, 0, 0.0, 0.0, 0.0))
     pooled = PooledQuestion(
-        **vars(row),
+        **row,
         mean_of_inspections=round1(mean),
         inspections_scored=scored,
-        ci95_clustered=clustered_interval(row.yes, row.relevant, scored, syy, syn, snn),
+        ci95_clustered=clustered_interval(row["yes"], row["relevant"], scored, syy, syn, snn),
     )
     if compared is not None:
         other = compared.tallies.get(key) or Tally()
@@ -361,16 +361,22 @@ def _instrument(
     respondents = instrument.subject is Subject.respondent
     subjects = figures.respondents if respondents else figures.cases
     other = (compared or GroupFigures()) if compare_on else None
-    rows = [
-        question_row(question, figures.tallies.get(question.code), subjects)
+    # Each question is built once, as the pooled model (no intermediate scored row).
+    questions = [
+        _pooled(
+            question_fields(question, figures.tallies.get(question.code), subjects),
+            question.code,
+            figures,
+            other,
+        )
         for question in instrument.questions
     ]
-    rolled = rollups(document, rows)
+    rolled = rollups(document, questions)
     return PooledInstrument(
         code=instrument.code,
         title=instrument.title,
         subject=instrument.subject.value,
-        questions=[_pooled(row, row.code, figures, other) for row in rows],
+        questions=questions,
         sections=rolled.sections,
         themes=rolled.themes,
         criteria=rolled.criteria,
@@ -383,7 +389,7 @@ def _national_standards(
     other = (compared or GroupFigures()) if compare_on else None
     questions = [
         _pooled(
-            national_standards_row(code, figures.tallies.get(NS + code), figures.cases),
+            dict(vars(national_standards_row(code, figures.tallies.get(NS + code), figures.cases))),
             NS + code,
             figures,
             other,
