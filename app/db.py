@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from functools import lru_cache
 from typing import Any
 
@@ -10,6 +10,7 @@ from anyio import to_thread
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+from starlette.requests import Request
 
 from app.config import get_settings
 
@@ -98,14 +99,49 @@ def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
 
 
-async def get_session() -> AsyncIterator[Session]:
-    """One transaction per request: commit when the handler returns, roll back when it raises.
+# Where a request's session is kept in its ASGI scope, from first use to the route's end.
+REQUEST_SESSION = "omi.session"
 
-    Made on the event loop: a session touches the database only when a handler uses it
-    (in a worker thread), so a request answered from a cache takes no thread hop at all.
-    Ending the transaction is database work, so it goes to a worker thread, and only when
-    there is one to end.
+
+async def get_session(request: Request) -> Session:
+    """The request's one session: made on first ask, ended by its route.
+
+    One transaction per request: `end_request_session`, called by every API route
+    (app/web/routing.py) when its handler returns or raises, commits or rolls back before
+    the response is sent. A plain function rather than a generator dependency: a session
+    touches the database only when a handler uses it, so a request answered from a cache
+    costs neither a thread hop nor the generator's exit machinery.
     """
+    session = request.scope.get(REQUEST_SESSION)
+    if session is None:
+        session = request.scope[REQUEST_SESSION] = Session(get_engine(), expire_on_commit=False)
+    return session
+
+
+async def end_request_session(scope: MutableMapping[str, Any], *, commit: bool) -> None:
+    """Commit (or roll back) and close the request's session, if it made one.
+
+    Ending a transaction is database work, so it goes to a worker thread, and only when
+    there is one to end. A commit that fails is rolled back, and its error raised.
+    """
+    session: Session | None = scope.pop(REQUEST_SESSION, None)
+    if session is None:
+        return
+    try:
+        if session.in_transaction():
+            await to_thread.run_sync(session.commit if commit else session.rollback)
+    except BaseException:
+        if session.in_transaction():
+            await to_thread.run_sync(session.rollback)
+        raise
+    finally:
+        # A session that never reached the database (a cached read) holds nothing to release.
+        if session.identity_map or session.new or session.in_transaction():
+            session.close()
+
+
+async def get_stream_session() -> AsyncIterator[Session]:
+    """A session for a streamed body: it stays open until the body has been sent."""
     session = Session(get_engine(), expire_on_commit=False)
     try:
         yield session

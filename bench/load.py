@@ -132,8 +132,9 @@ def ratio_plan(urls: Urls, fixture: Any) -> list[tuple[Request, str]]:
         scores_tag = etag(client, scores, inspector)
         letters_tag = etag(client, "/api/v1/findings-letters", trust)
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    # Logins in turn over six accounts: the throttle counts a login in flight against its
-    # account until it succeeds, so one account under 16 connections would be refused.
+    # Logins in turn over six accounts, one connection each: the throttle counts a login in
+    # flight against its account until it succeeds, so an account with more than a few at
+    # once would be refused (429), as it should be.
     logins = tuple(
         Variant(
             "/api/v1/auth/token",
@@ -179,7 +180,7 @@ def ratio_plan(urls: Urls, fixture: Any) -> list[tuple[Request, str]]:
             ),
             "service",
         ),
-        (Request("token", urls.service, logins), "service"),
+        (Request("token", urls.service, logins, max_connections=len(logins)), "service"),
     ]
 
 

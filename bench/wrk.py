@@ -70,6 +70,8 @@ class Request:
     base_url: str
     variants: tuple[Variant, ...]
     expected: tuple[int, ...] = (200,)
+    # At most this many connections, whatever the run asks for (None: no ceiling).
+    max_connections: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class Running:
 
 def start(request: Request, *, seconds: float, connections: int, threads: int = 1) -> Running:
     """A wrk process in the background; several may load one server at once."""
+    if request.max_connections is not None:
+        connections = min(connections, request.max_connections)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_lua(request))
     command = [

@@ -125,6 +125,8 @@ def app(session: Session):
             raise
 
     application.dependency_overrides[db.get_session] = test_session
+
+    application.dependency_overrides[db.get_stream_session] = test_session
     return application
 
 

@@ -21,10 +21,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app import changes, config, db
+from app.auth.accounts import first_honoured_second
 from app.auth.permissions import Principal, Role
 from app.auth.security import issue_token
 from app.migrate import upgrade
 from app.models import FindingsLetter, Inspection, UserAccount
+from app.models.base import utcnow
 from app.services.letters import service as letters
 from app.services.reference.loader import load_reference_data
 from tests.builders import approve_all, make_case, make_inspection
@@ -242,3 +244,47 @@ def test_a_listener_that_lost_its_connection_vouches_for_nothing_kept_before(
     statements.count = 0
     assert client.get(path, headers=inspector).status_code == 200
     assert statements.count > 0
+
+
+def test_a_kept_principal_refuses_tokens_from_before_a_revocation_with_no_round_trip(
+    client, elsewhere, statements
+):
+    user_id, old = account(elsewhere, "probation_inspector")
+    path = f"/api/v1/inspections/{inspection_with_cases(elsewhere, 1)}/scores"
+    assert client.get(path, headers=old).status_code == 200
+    # Another process gives the account a new password: every token issued so far dies.
+    with Session(elsewhere) as session:
+        user = session.get(UserAccount, user_id)
+        assert user is not None
+        user.tokens_not_before = utcnow()
+        session.add(user)
+        session.commit()
+        honoured = first_honoured_second(user.tokens_not_before)
+    assert eventually(lambda: client.get(path, headers=old).status_code == 401)
+    while time.time() < honoured:  # a token of the revocation's own second is refused too
+        time.sleep(0.05)
+    token, _ = issue_token(f"user:{user_id}", ["probation_inspector"], None)
+    new = {"Authorization": f"Bearer {token}"}
+    assert client.get(path, headers=new).status_code == 200  # reads and keeps the principal
+    statements.count = 0
+    assert client.get(path, headers=new).status_code == 200
+    assert client.get(path, headers=old).status_code == 401
+    assert statements.count == 0
+
+
+def test_an_account_enabled_again_here_keeps_its_old_tokens_refused(client, elsewhere):
+    _, admin = account(elsewhere, "admin")
+    user_id, old = account(elsewhere, "probation_inspector")
+    path = f"/api/v1/inspections/{inspection_with_cases(elsewhere, 1)}/scores"
+    assert client.get(path, headers=old).status_code == 200
+    with Session(elsewhere) as session:
+        user = session.get(UserAccount, user_id)
+        assert user is not None
+        username = user.username
+    for disabled in (True, False):
+        changed = client.patch(
+            f"/api/v1/users/{username}", json={"disabled": disabled}, headers=admin
+        )
+        assert changed.status_code == 200, changed.text
+        # No waiting: this process's own commit made the kept principal stale.
+        assert client.get(path, headers=old).status_code == 401

@@ -127,3 +127,13 @@ def test_operations_that_declare_the_scheme_refuse_a_request_without_a_token(ser
             url = re.sub(r"\{[^}]+\}", "x", path)
             response = client.request(method.upper(), url)
             assert response.status_code == 401, (method, path, response.status_code)
+
+
+def test_the_aggregates_and_the_report_declare_the_comparison_period_alike(served):
+    def period(path: str) -> list[dict[str, Any]]:
+        parameters = served["paths"][path]["get"]["parameters"]
+        return [p for p in parameters if p["name"] in ("compare_from", "compare_to")]
+
+    declared = period("/api/v1/aggregates")
+    assert [p["name"] for p in declared] == ["compare_from", "compare_to"]
+    assert declared == period("/api/v1/aggregate-report")

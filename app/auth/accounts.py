@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import FromClause, Select, bindparam, false, inspect
 from sqlmodel import Session, select
@@ -23,15 +24,19 @@ def check_roles(session: Session, roles: list[str], trust: str | None) -> list[R
         try:
             parsed.append(Role(role))
         except ValueError:
-            faults.append(field_error(["roles", index], "unknown_role", f"unknown role {role!r}"))
+            faults.append(
+                field_error(["body", "roles", index], "unknown_role", f"unknown role {role!r}")
+            )
     if not roles:
-        faults.append(field_error(["roles"], "required", "at least one role is required"))
+        faults.append(field_error(["body", "roles"], "required", "at least one role is required"))
     if Role.trust in parsed and not trust:
-        faults.append(field_error(["trust"], "required", "the trust role needs a trust"))
+        faults.append(field_error(["body", "trust"], "required", "the trust role needs a trust"))
     if trust and Role.trust not in parsed:
-        faults.append(field_error(["trust"], "not_allowed", "only the trust role carries a trust"))
+        faults.append(
+            field_error(["body", "trust"], "not_allowed", "only the trust role carries a trust")
+        )
     if trust and session.get(Trust, trust) is None:
-        faults.append(field_error(["trust"], "unknown_trust", f"unknown trust {trust!r}"))
+        faults.append(field_error(["body", "trust"], "unknown_trust", f"unknown trust {trust!r}"))
     if faults:
         raise ValidationFailed("the account is not valid", errors=faults)
     return parsed
@@ -42,7 +47,9 @@ def check_password(password: str) -> None:
         raise ValidationFailed(
             "the account is not valid",
             errors=[
-                field_error(["password"], "too_short", f"at least {MIN_PASSWORD_LENGTH} characters")
+                field_error(
+                    ["body", "password"], "too_short", f"at least {MIN_PASSWORD_LENGTH} characters"
+                )
             ],
         )
 
@@ -52,10 +59,12 @@ def create_user(
 ) -> UserAccount:
     faults = []
     if not NAME_PATTERN.match(username):
-        faults.append(field_error(["username"], "invalid", "1-64 letters, digits or ._@-"))
+        faults.append(field_error(["body", "username"], "invalid", "1-64 letters, digits or ._@-"))
     if len(password) < MIN_PASSWORD_LENGTH:
         faults.append(
-            field_error(["password"], "too_short", f"at least {MIN_PASSWORD_LENGTH} characters")
+            field_error(
+                ["body", "password"], "too_short", f"at least {MIN_PASSWORD_LENGTH} characters"
+            )
         )
     if faults:
         raise ValidationFailed("the account is not valid", errors=faults)
@@ -80,7 +89,7 @@ def create_client(
     if not NAME_PATTERN.match(client_id):
         raise ValidationFailed(
             "the client is not valid",
-            errors=[field_error(["client_id"], "invalid", "1-64 letters, digits or ._@-")],
+            errors=[field_error(["body", "client_id"], "invalid", "1-64 letters, digits or ._@-")],
         )
     parsed = check_roles(session, roles, trust)
     if session.exec(select(ServiceClient).where(ServiceClient.client_id == client_id)).first():
@@ -109,28 +118,56 @@ def authenticate_client(session: Session, client_id: str, secret: str) -> Servic
     return client if valid and client and not client.disabled else None
 
 
-def _principal(kind: str, ident: str, name: str, roles: list[str], trust: str | None) -> Principal:
+def first_honoured_second(revoked_at: datetime | None) -> int:
+    """The first whole second (Unix time) whose tokens hold after a revocation at `revoked_at`.
+
+    A token's `iat` counts whole seconds, so one stamped with the revocation's own second
+    may have been issued just before it: that second is refused too, and only tokens of
+    later seconds hold. A login in that second waits for the next one before it issues a
+    token (app.services.accounts.login), so a token issued after a revocation always works.
+    """
+    return 0 if revoked_at is None else int(revoked_at.timestamp()) + 1
+
+
+def _principal(
+    kind: str,
+    ident: str,
+    name: str,
+    roles: list[str],
+    trust: str | None,
+    revoked_at: datetime | None,
+) -> Principal:
     return Principal(
         id=ident,
         kind=kind,
         name=name,
         roles=frozenset(Role(role) for role in roles),
         trust=trust,
+        tokens_not_before=first_honoured_second(revoked_at),
     )
 
 
 def principal_for_user(user: UserAccount) -> Principal:
-    return _principal("user", user.id, user.username, user.roles, user.trust_code)
+    return _principal(
+        "user", user.id, user.username, user.roles, user.trust_code, user.tokens_not_before
+    )
 
 
 def principal_for_client(client: ServiceClient) -> Principal:
-    return _principal("client", client.id, client.client_id, client.roles, client.trust_code)
+    return _principal(
+        "client",
+        client.id,
+        client.client_id,
+        client.roles,
+        client.trust_code,
+        client.tokens_not_before,
+    )
 
 
 def _enabled_holder(table: FromClause, name: str) -> Select:
-    return select(table.c[name], table.c.roles, table.c.trust_code).where(
-        table.c.id == bindparam("ident"), table.c.disabled == false()
-    )
+    return select(
+        table.c[name], table.c.roles, table.c.trust_code, table.c.tokens_not_before
+    ).where(table.c.id == bindparam("ident"), table.c.disabled == false())
 
 
 # Every authenticated request runs one of these: plain column reads, without the ORM's
@@ -142,7 +179,11 @@ PRINCIPAL_QUERIES: dict[str, Select] = {
 
 
 def load_principal(session: Session, subject: str) -> Principal | None:
-    """The current state of a token's subject; None when deleted or disabled."""
+    """The current state of a token's subject; None when deleted or disabled.
+
+    The principal carries the account's last revocation, so a kept principal can refuse
+    the tokens issued before it with no database round trip.
+    """
     kind, _, ident = subject.partition(":")
     query = PRINCIPAL_QUERIES.get(kind)
     if query is None:
@@ -150,5 +191,5 @@ def load_principal(session: Session, subject: str) -> Principal | None:
     row = session.connection().execute(query, {"ident": ident}).first()
     if row is None:
         return None
-    name, roles, trust = row
-    return _principal(kind, ident, name, roles, trust)
+    name, roles, trust, revoked_at = row
+    return _principal(kind, ident, name, roles, trust, revoked_at)

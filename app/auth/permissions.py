@@ -142,10 +142,17 @@ class Principal:
     name: str
     roles: frozenset[Role] = field(default_factory=frozenset)
     trust: str | None = None
+    # The first whole second (Unix time) whose tokens this account still honours: tokens
+    # issued earlier were revoked (app.auth.accounts.first_honoured_second).
+    tokens_not_before: int = 0
 
     @property
     def subject(self) -> str:
         return f"{self.kind}:{self.id}"
+
+    def honours(self, issued_at: int) -> bool:
+        """Whether a token of this account issued at `issued_at` (its `iat`) still holds."""
+        return issued_at >= self.tokens_not_before
 
     def has(self, role: Role) -> bool:
         return role in self.roles

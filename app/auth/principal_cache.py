@@ -1,9 +1,11 @@
 """Token subjects' principals kept while the change feed vouches that no account changed.
 
 A principal is what an account was when it was last read: its name, roles and trust,
-and that it was enabled. Any write to user accounts or service clients, in any process,
-makes every kept principal stale (app/changes.py), so a disabled account's tokens are
-refused as soon as the disabling commits. Without the feed nothing is kept.
+that it was enabled, and the first second whose tokens it honours (`tokens_not_before`),
+so a token issued before a revocation is refused from the kept principal alone. Any write
+to user accounts or service clients, in any process, makes every kept principal stale
+(app/changes.py), so a disabled account's tokens, or those bought with a replaced password
+or secret, are refused as soon as the change commits. Without the feed nothing is kept.
 """
 
 from __future__ import annotations

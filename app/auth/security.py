@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -98,12 +99,64 @@ def issue_token(subject: str, roles: list[str], trust: str | None) -> tuple[str,
     return token, int(lifetime.total_seconds())
 
 
+class VerifiedTokens:
+    """Tokens whose signature was verified, by their exact text, with their claims.
+
+    Checking a signature is most of what a cached read costs; a token presented again
+    (a client sends the same one for its whole life) is looked up instead. An entry holds
+    for the settings and keys it was verified under, and the time-bound claims are checked
+    again on every use, so a kept token expires and ages exactly as a fresh one would.
+    Only tokens that passed are kept: a forged one pays the full check every time.
+    """
+
+    def __init__(self, entries: int = 4096) -> None:
+        self.entries = entries
+        self._kept: dict[str, tuple[Settings, SigningKeys, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str, settings: Settings, keys: SigningKeys) -> dict[str, Any] | None:
+        kept = self._kept.get(token)
+        if kept is None or kept[0] is not settings or kept[1] is not keys:
+            return None
+        return kept[2]
+
+    def put(
+        self, token: str, settings: Settings, keys: SigningKeys, claims: dict[str, Any]
+    ) -> None:
+        with self._lock:
+            self._kept[token] = (settings, keys, claims)
+            # Oldest first out: dicts keep insertion order.
+            while len(self._kept) > self.entries:
+                del self._kept[next(iter(self._kept))]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+verified_tokens = VerifiedTokens()
+
+
 def decode_token(token: str) -> dict[str, Any]:
-    """The claims of a token this service signed, still valid, for this audience."""
+    """The claims of a token this service signed, still valid, for this audience.
+
+    The claims are shared with later calls for the same token: read them, never change them.
+    """
     if len(token) > MAX_TOKEN_LENGTH:
         raise TokenError("token too long")
     settings = get_settings()
     keys = signing_keys(settings)
+    kept = verified_tokens.get(token, settings, keys)
+    if kept is not None:
+        check_claims(kept, settings, int(utcnow().timestamp()))
+        return kept
+    claims = _verify(token, settings, keys)
+    verified_tokens.put(token, settings, keys, claims)
+    return claims
+
+
+def _verify(token: str, settings: Settings, keys: SigningKeys) -> dict[str, Any]:
+    """The signature, algorithm and every claim checked in full."""
     try:
         header = jwt.get_unverified_header(token)
     except JWTError as exc:

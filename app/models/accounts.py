@@ -23,6 +23,9 @@ class UserAccount(SQLModel, table=True):
     trust_code: str | None = Field(default=None, foreign_key="trust.code", max_length=64)
     disabled: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When its tokens were last revoked (disabled, a new password): tokens issued
+    # before then are refused for good, even once the account is enabled again.
+    tokens_not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ServiceClient(SQLModel, table=True):
@@ -35,6 +38,9 @@ class ServiceClient(SQLModel, table=True):
     trust_code: str | None = Field(default=None, foreign_key="trust.code", max_length=64)
     disabled: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When its tokens were last revoked (disabled, a new secret): tokens issued
+    # before then are refused for good, even once the account is enabled again.
+    tokens_not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TokenResponse(BaseModel):

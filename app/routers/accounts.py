@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -21,8 +21,9 @@ from app.models.page import Page
 from app.services.accounts import service as accounts
 from app.web.deps import PageDep, ReadAccounts, SessionDep, WriteAccounts
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = IndexedRouter(prefix="/api/v1", tags=["accounts"])
 
 Username = Annotated[str, Path(max_length=64, description="The user's login name")]
 ClientId = Annotated[str, Path(max_length=64, description="The service client's id")]

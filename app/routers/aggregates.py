@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
@@ -31,8 +31,9 @@ from app.web.deps import ReadCaseExtract, ReadScores, SessionDep, StreamSessionD
 from app.web.http import json_with_etag
 from app.web.negotiation import negotiate
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["scores"])
+router = IndexedRouter(prefix="/api/v1", tags=["scores"])
 Code = Annotated[str | None, Query(max_length=64)]
 
 
@@ -85,6 +86,7 @@ def aggregate_filters(
 
 Versions = Annotated[list[Framework], Depends(pooled_versions)]
 Filters = Annotated[AggregateFilters, Depends(aggregate_filters)]
+# The comparison period of both the aggregates and the aggregate report: one declaration.
 CompareFrom = Annotated[
     IsoDate | None, Query(description="Comparison period: fieldwork starts on or after")
 ]
@@ -124,12 +126,8 @@ def get_aggregates(
             + ", comma-separated",
         ),
     ] = None,
-    compare_from: Annotated[
-        IsoDate | None, Query(description="Comparison period: fieldwork starts on or after")
-    ] = None,
-    compare_to: Annotated[
-        IsoDate | None, Query(description="Comparison period: fieldwork starts on or before")
-    ] = None,
+    compare_from: CompareFrom = None,
+    compare_to: CompareTo = None,
     format: Annotated[Literal["json", "csv"] | None, Query(description="Overrides Accept")] = None,
 ) -> Response:
     """Questions pooled over the matching inspections' cases, per group, with the mean of the inspections' percents and an optional comparison period."""
@@ -138,9 +136,7 @@ def get_aggregates(
         if format
         else negotiate(request.headers.get("accept"), None, ("application/json", "text/csv"))
     )
-    compare = None
-    if compare_from is not None or compare_to is not None:
-        compare = Period(compare_from, compare_to)
+    compare = compare_period(compare_from, compare_to)
     table = aggregate(session, versions, filters, parse_group_by(group_by), compare)
     if media_type == "text/csv":
         return Response(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.models.audit import AuditEventRead
 from app.models.page import Page
@@ -12,8 +12,9 @@ from app.models.temporal import IsoDateTime
 from app.services.audit import service as audit
 from app.web.deps import PageDep, ReadAudit, SessionDep
 from app.web.http import json_with_etag
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
+router = IndexedRouter(prefix="/api/v1/audit-events", tags=["audit"])
 
 
 @router.get("", operation_id="list_audit_events", response_model=Page[AuditEventRead])

@@ -7,7 +7,7 @@ import binascii
 from typing import Annotated
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import Form, Request, Response
 
 from app.auth.login_throttle import LoginThrottle
 from app.auth.security import issue_token
@@ -17,8 +17,9 @@ from app.models.accounts import TokenResponse
 from app.services.accounts.login import Attempt, GrantType, log_in
 from app.web.deps import SessionDep
 from app.web.openapi_docs import Problem, Responses, TokenProblem
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = IndexedRouter(prefix="/api/v1/auth", tags=["auth"])
 _settings = get_settings()
 # Its counts live in the database: every process on one database shares the limits.
 throttle = LoginThrottle(

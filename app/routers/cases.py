@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import Body, Query, Request, Response
 
 from app.models.case import CaseRead, CaseWrite
 from app.models.page import Page
@@ -15,8 +15,9 @@ from app.web.deps import InspectionDep, PageDep, ReadCases, SessionDep, WriteCas
 from app.web.http import json_with_etag, require_match
 from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["cases"])
+router = IndexedRouter(prefix="/api/v1", tags=["cases"])
 
 # The body is checked by the case rules, not by FastAPI, so all its faults come back together.
 CaseBody = Annotated[dict[str, Any], Body(description="Case attributes and answers")]

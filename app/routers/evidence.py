@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.models.evidence import EvidenceCreate, EvidenceRead, EvidenceSource, EvidenceUpdate
 from app.models.framework import CODE_PATTERN
@@ -21,8 +21,9 @@ from app.web.deps import (
 from app.web.http import json_with_etag, require_match
 from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["evidence"])
+router = IndexedRouter(prefix="/api/v1", tags=["evidence"])
 
 
 @router.get(

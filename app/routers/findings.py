@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.models.scores import ProvisionalFindings
@@ -14,8 +14,9 @@ from app.services.findings.service import provisional_findings
 from app.web.deps import InspectionDep, ReadScores, SessionDep
 from app.web.negotiation import negotiate
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["scores"])
+router = IndexedRouter(prefix="/api/v1", tags=["scores"])
 FINDINGS_TYPES = ("application/json", "text/html", "application/pdf")
 
 

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.models.framework import FrameworkRead, FrameworkSummary, Subject
 from app.models.page import Page
@@ -16,8 +16,9 @@ from app.services.imports.tables import XLSX_MEDIA_TYPE
 from app.web import uploads
 from app.web.deps import PageDep, ReadReference, SessionDep, WriteReference
 from app.web.http import json_small_page, json_with_etag
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1/frameworks", tags=["frameworks"])
+router = IndexedRouter(prefix="/api/v1/frameworks", tags=["frameworks"])
 
 # Bounded to the column's range: a larger number is a 422, not a database error.
 VersionQuery = Annotated[

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import READ_ONLY_START, get_engine
 from app.errors import ServiceUnavailable
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = IndexedRouter(prefix="/health", tags=["health"])
 
 
 @router.get("/live", operation_id="health_live")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
@@ -34,8 +34,9 @@ from app.web.deps import (
 from app.web.http import json_with_etag
 from app.web.idempotency import Idempotency
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1/inspections/{inspection_id}", tags=["bulk data"])
+router = IndexedRouter(prefix="/api/v1/inspections/{inspection_id}", tags=["bulk data"])
 
 DryRun = Annotated[bool, Query(description="Check every row and write nothing")]
 KeyHeader = Annotated[

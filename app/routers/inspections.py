@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.models.inspection import (
@@ -31,8 +31,9 @@ from app.web.deps import (
 from app.web.http import json_with_etag, require_match
 from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1/inspections", tags=["inspections"])
+router = IndexedRouter(prefix="/api/v1/inspections", tags=["inspections"])
 POPULATION_BODY = {
     "requestBody": {
         "required": True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from app.errors import PreconditionFailed
 from app.models.evidence import JudgementRead, JudgementWrite
@@ -15,8 +15,9 @@ from app.services.evidence import judgements
 from app.web.deps import InspectionDep, PageDep, ReadEvidence, SessionDep, WriteEvidence
 from app.web.http import json_with_etag, require_match
 from app.web.openapi_docs import created_response, problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1/inspections/{inspection_id}/judgements", tags=["evidence"])
+router = IndexedRouter(prefix="/api/v1/inspections/{inspection_id}/judgements", tags=["evidence"])
 
 CriterionPath = Annotated[
     str,

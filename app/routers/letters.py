@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 
 from app.auth.permissions import Access, Resource
@@ -34,8 +34,9 @@ from app.web.http import (
 )
 from app.web.negotiation import negotiate
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["findings letters"])
+router = IndexedRouter(prefix="/api/v1", tags=["findings letters"])
 LETTER_TYPES = ("application/json", "text/html", "application/pdf")
 
 
@@ -46,7 +47,7 @@ LETTER_TYPES = ("application/json", "text/html", "application/pdf")
     response_model=LetterList,
     responses=problem_responses(409),
     # A caller who cannot see inspections (a trust) learns nothing of this one: 404, not 403.
-    dependencies=[Depends(require(Resource.inspections, Access.read))],
+    dependencies=[Security(require(Resource.inspections, Access.read))],
 )
 def generate_letters(
     session: SessionDep, principal: WriteLetters, inspection: InspectionDep

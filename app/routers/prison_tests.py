@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.models.prison_tests import (
     PrisonTest,
@@ -21,8 +21,9 @@ from app.services.prison_tests import aggregate, service
 from app.web.deps import InspectionDep, ReadPrisonTests, SessionDep, WritePrisonTests
 from app.web.http import json_with_etag
 from app.web.openapi_docs import created_response, problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["healthy prison tests"])
+router = IndexedRouter(prefix="/api/v1", tags=["healthy prison tests"])
 Code = Annotated[str | None, Query(max_length=64)]
 
 

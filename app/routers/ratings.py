@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 
 from app.models.framework import CODE_PATTERN
 from app.models.ratings import RatingOverrideWrite, SectionRatingRead
@@ -12,8 +12,9 @@ from app.services.scoring import ratings
 from app.web.deps import InspectionDep, SessionDep, WriteRatings
 from app.web.http import json_with_etag
 from app.web.openapi_docs import created_response, problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1/inspections/{inspection_id}/ratings", tags=["scores"])
+router = IndexedRouter(prefix="/api/v1/inspections/{inspection_id}/ratings", tags=["scores"])
 
 SectionPath = Annotated[
     str,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel
 
 from app.models import Programme
@@ -30,8 +30,9 @@ from app.web.deps import PageDep, Pagination, ReadReference, SessionDep, WriteRe
 from app.web.http import json_small_page, json_with_etag, require_match
 from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["reference data"])
+router = IndexedRouter(prefix="/api/v1", tags=["reference data"])
 EstablishmentCode = Annotated[
     str, Path(max_length=64, description="The establishment's code; it never changes")
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from app.errors import PreconditionFailed
 from app.models.review import (
@@ -29,8 +29,9 @@ from app.web.deps import (
 )
 from app.web.http import json_with_etag, require_match
 from app.web.openapi_docs import created_response, problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["case review"])
+router = IndexedRouter(prefix="/api/v1", tags=["case review"])
 
 
 @router.post(

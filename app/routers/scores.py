@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.models.scores import InspectionScores
@@ -13,8 +13,9 @@ from app.services.scoring.cache import ScoresCache
 from app.services.scoring.coverage import scores_document
 from app.web.deps import ReadScores, SessionDep
 from app.web.http import not_modified
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["scores"])
+router = IndexedRouter(prefix="/api/v1", tags=["scores"])
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import Body, Request, Response
 
 from app.models.page import Page
 from app.models.survey import SurveyResponseRead, SurveyResponseWrite
@@ -14,8 +14,9 @@ from app.web.deps import InspectionDep, PageDep, ReadSurvey, SessionDep, WriteSu
 from app.web.http import json_with_etag
 from app.web.idempotency import IdempotencyDep
 from app.web.openapi_docs import problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1", tags=["prisoner survey"])
+router = IndexedRouter(prefix="/api/v1", tags=["prisoner survey"])
 
 
 SURVEY_BODY_DOC = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -21,8 +21,9 @@ from app.services.webhooks import service as webhooks
 from app.web.deps import PageDep, ReadWebhooks, SessionDep, WriteWebhooks
 from app.web.http import json_with_etag, representation_etag, require_match
 from app.web.openapi_docs import created_response, problem_responses
+from app.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/api/v1/trusts/{trust_code}/webhook", tags=["findings letters"])
+router = IndexedRouter(prefix="/api/v1/trusts/{trust_code}/webhook", tags=["findings letters"])
 
 TrustPath = Annotated[
     str,

@@ -12,19 +12,14 @@ place frees or their wait runs out (503 with Retry-After).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import anyio
 import anyio.to_thread
 
 from app.errors import problem
-
-Scope = dict[str, Any]
-ASGIApp = Callable[..., Any]
 
 log = logging.getLogger("omi.admission")
 # Threads beyond the admitted requests: streamed bodies and file reads use them too.
@@ -36,73 +31,58 @@ def thread_limit(max_requests: int) -> int:
     return max_requests + SPARE_THREADS
 
 
-class AdmissionMiddleware:
-    """Queue requests beyond `limit` on the event loop; 503 after `wait_seconds`.
+class Admission:
+    """At most `limit` requests inside the app; the rest wait on the event loop.
 
-    Paths in `exempt` (liveness) never queue: they touch neither the database nor a thread.
+    `enter` answers False when no place freed within `wait_seconds` (the caller answers
+    503 with Retry-After); a True must be paired with `leave`.
     """
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        limit: int,
-        wait_seconds: float,
-        exempt: tuple[str, ...] = ("/health/live",),
-        retry_after_seconds: int = 2,
-    ) -> None:
-        self.app = app
+    def __init__(self, *, limit: int, wait_seconds: float, retry_after_seconds: int = 2) -> None:
         self.limit = limit
         self.wait_seconds = wait_seconds
-        self.exempt = exempt
         self.retry_after = retry_after_seconds
-        # One semaphore per event loop: tests run an app on several loops in turn.
-        self._places: dict[int, anyio.Semaphore] = {}
+        # Made on first use, inside the serving event loop (anyio's asyncio semaphore).
+        self._places: anyio.Semaphore | None = None
 
-    def _places_here(self) -> anyio.Semaphore:
-        key = id(asyncio.get_running_loop())
-        places = self._places.get(key)
-        if places is None:
-            places = self._places[key] = anyio.Semaphore(self.limit)
-            limiter = anyio.to_thread.current_default_thread_limiter()
-            limiter.total_tokens = max(limiter.total_tokens, thread_limit(self.limit))
-        return places
+    def _make_places(self) -> anyio.Semaphore:
+        # The worker threads are sized here too: the thread limiter belongs to the loop.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, thread_limit(self.limit))
+        self._places = anyio.Semaphore(self.limit)
+        return self._places
 
-    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt:
-            await self.app(scope, receive, send)
-            return
-        places = self._places_here()
-        admitted = False
+    async def enter(self) -> bool:
+        places = self._places if self._places is not None else self._make_places()
+        try:
+            # A free place is taken without a cancel scope: the usual case costs nothing.
+            places.acquire_nowait()
+            return True
+        except anyio.WouldBlock:
+            pass
         with anyio.move_on_after(self.wait_seconds):
             await places.acquire()
-            admitted = True
-        if not admitted:
-            log.warning("request refused: every place was taken for the whole wait")
-            await self._unavailable(scope, send)
-            return
-        try:
-            # Held through background tasks too: they run before the app call returns.
-            await self.app(scope, receive, send)
-        finally:
-            places.release()
+            return True
+        log.warning("request refused: every place was taken for the whole wait")
+        return False
 
-    async def _unavailable(self, scope: Scope, send: Callable) -> None:
+    def leave(self) -> None:
+        assert self._places is not None, "leave without enter"
+        self._places.release()
+
+    def unavailable_messages(self) -> tuple[dict[str, Any], dict[str, Any]]:
         body = problem(
             503,
             "service-unavailable",
             "Service unavailable",
             "the service is at capacity; retry shortly",
-            scope["path"],
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 503,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"retry-after", str(self.retry_after).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+        start = {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"retry-after", str(self.retry_after).encode()),
+            ],
+        }
+        return start, {"type": "http.response.body", "body": json.dumps(body).encode()}

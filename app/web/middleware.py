@@ -1,25 +1,35 @@
-"""Pure ASGI middleware: request ids and access logs, security headers, body size limits."""
+"""The service's one ASGI layer: what every request passes before it reaches a route.
+
+In one pass, so a request pays for one layer rather than five: a request id and one
+access-log line; NUL characters refused in paths, query strings and JSON bodies; body
+size limits; admission (app/web/admission.py); OPTIONS and 405 answered with every method
+the path takes (app/web/methods.py); security headers on every response.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
-import logging
+import os
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from app.errors import problem
 from app.services.audit.service import current_request_id
+from app.web.access_log import access_log
+from app.web.admission import Admission
+from app.web.methods import allowed_methods
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
 ASGIApp = Callable[..., Any]
 
-log = logging.getLogger("omi.access")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -32,6 +42,45 @@ SECURITY_HEADERS = [
 # Letters and findings pages are standalone: inline styles, nothing loaded from elsewhere.
 STRICT_CSP = b"default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 DOCS_PATHS = ("/docs", "/redoc")
+# Liveness never queues: it touches neither the database nor a thread.
+UNQUEUED_PATHS = ("/health/live",)
+# A JSON \u0000 escape (not an escaped backslash followed by the text "u0000").
+JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+NUL_DETAIL = "text may not contain NUL characters"
+# The request headers this layer reads; the others pass by unread.
+READ_HEADERS = frozenset(
+    (
+        b"x-request-id",
+        b"content-length",
+        b"content-type",
+        b"transfer-encoding",
+        b"access-control-request-method",
+    )
+)
+
+
+class RequestIds:
+    """Unique request ids, cheaply: a random prefix per process and a counter.
+
+    An id needs to be unique, not unguessable, and drawing 16 random bytes from the
+    system for each request cost more than the rest of making it. 32 hex digits, like
+    the uuid4 hex they replace.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+        # A forked child starts its own series, or two processes would share ids.
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self._prefix = secrets.token_hex(11)
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFF:010x}"
+
+
+request_ids = RequestIds()
 
 
 def with_security_headers(
@@ -47,128 +96,11 @@ def with_security_headers(
     return kept
 
 
-class RequestContextMiddleware:
-    """Gives each request an id, logs one line per request, adds security headers."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = supplied if REQUEST_ID_PATTERN.match(supplied) else uuid.uuid4().hex
-        token = current_request_id.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = with_security_headers(message.get("headers", []), scope["path"])
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_headers)
-        finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    # The path only: query strings may carry filters worth keeping out of logs.
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-            current_request_id.reset(token)
-
-
 class BodyTooLarge(StarletteHTTPException):
     """Raised while reading a body; an HTTP error so every layer lets it through as a 413."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the body exceeds {limit} bytes")
-
-
-class BodyLimitMiddleware:
-    """Answers 413 as soon as a body passes its limit, before it is all read."""
-
-    def __init__(self, app: ASGIApp, default_limit: int, upload_limit: int) -> None:
-        self.app = app
-        self.default_limit = default_limit
-        self.upload_limit = upload_limit
-
-    def limit_for(self, path: str) -> int:
-        is_upload = path.endswith(("-imports", "/sample")) or path == "/api/v1/frameworks"
-        return self.upload_limit if is_upload else self.default_limit
-
-    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.limit_for(scope["path"])
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
-            return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(send, limit)
-
-    @staticmethod
-    async def _refuse(send: Callable, limit: int) -> None:
-        await send_problem(
-            send, 413, "payload-too-large", "Payload too large", f"the body exceeds {limit} bytes"
-        )
-
-
-async def send_problem(
-    send: Callable, status: int, slug: str, title: str, detail: str, instance: str | None = None
-) -> None:
-    """A problem document sent straight from middleware, closing the connection."""
-    body = json.dumps(problem(status, slug, title, detail, instance)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-# A JSON \u0000 escape (not an escaped backslash followed by the text "u0000").
-JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-NUL_DETAIL = "text may not contain NUL characters"
 
 
 class NulInBody(StarletteHTTPException):
@@ -178,49 +110,204 @@ class NulInBody(StarletteHTTPException):
         super().__init__(400, NUL_DETAIL)
 
 
-class NulGuardMiddleware:
-    """Refuses NUL characters in paths, query strings and JSON bodies.
+def _problem_messages(
+    status: int, slug: str, title: str, detail: str, extra_headers: list[tuple[bytes, bytes]]
+) -> tuple[Message, Message]:
+    body = json.dumps(problem(status, slug, title, detail)).encode()
+    start = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+            *extra_headers,
+        ],
+    }
+    return start, {"type": "http.response.body", "body": body}
 
-    PostgreSQL text cannot hold U+0000, so one would otherwise reach the database and fail
-    there as a 500; no field of this API has a use for it.
-    """
 
-    def __init__(self, app: ASGIApp) -> None:
+def _body_of(headers: dict[bytes, bytes]) -> bool:
+    """Whether the request carries a body to read (a declared length, or chunks)."""
+    return headers.get(b"content-length", b"0") not in (b"0", b"") or (
+        b"transfer-encoding" in headers
+    )
+
+
+class ServiceMiddleware:
+    """Wraps the app; see the module's docstring for what it does, in that order."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        routes: list[BaseRoute],
+        admission: Admission,
+        default_limit: int,
+        upload_limit: int,
+        cors: bool = False,
+    ) -> None:
         self.app = app
+        self.routes = routes
+        self.admission = admission
+        self.default_limit = default_limit
+        self.upload_limit = upload_limit
+        # With CORS configured its middleware answers preflights; without, a preflight is
+        # an OPTIONS like any other (and, carrying no CORS headers, refused by the browser).
+        self.cors = cors
+
+    def limit_for(self, path: str) -> int:
+        is_upload = path.endswith(("-imports", "/sample")) or path == "/api/v1/frameworks"
+        return self.upload_limit if is_upload else self.default_limit
 
     async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
-            await send_problem(send, 400, "bad-request", "Bad request", NUL_DETAIL)
-            return
-        content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
-        if b"json" not in content_type:
-            await self.app(scope, receive, send)
-            return
-        tail = b""
+        headers = {name: value for name, value in scope["headers"] if name in READ_HEADERS}
+        supplied = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = supplied if REQUEST_ID_PATTERN.match(supplied) else request_ids.next()
+        context = current_request_id.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        path = scope["path"]
+        response: dict[str, int] = {}
 
-        async def checking_receive() -> Message:
-            nonlocal tail
-            message = await receive()
-            if message["type"] == "http.request":
-                # The tail catches an escape split between two chunks.
-                window = tail + message.get("body", b"")
-                if JSON_NUL.search(window):
-                    raise NulInBody()
-                tail = window[-16:]
-            return message
-
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status = response["status"] = message["status"]
+                kept = message.get("headers", [])
+                if status == 405:
+                    kept = self._with_allow(kept, scope)
+                kept = with_security_headers(kept, path)
+                kept.append((b"x-request-id", request_id.encode()))
+                message["headers"] = kept
             await send(message)
 
         try:
-            await self.app(scope, checking_receive, tracking_send)
+            await self._admitted(scope, receive, send_with_headers, headers, response)
+        finally:
+            access_log.request(
+                request_id,
+                scope["method"],
+                # The path only: query strings may carry filters worth keeping out of logs.
+                path,
+                response.get("status", 500),
+                round((time.perf_counter() - started) * 1000, 1),
+            )
+            current_request_id.reset(context)
+
+    async def _admitted(
+        self,
+        scope: Scope,
+        receive: Callable,
+        send: Callable,
+        headers: dict[bytes, bytes],
+        response: dict[str, int],
+    ) -> None:
+        """Refusals that need no route first, then admission, then the app."""
+        path = scope["path"]
+        if "\x00" in path or b"%00" in scope["query_string"]:
+            await self._send(
+                send, *_problem_messages(400, "bad-request", "Bad request", NUL_DETAIL, [])
+            )
+            return
+        limit = self.limit_for(path)
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse_large(send, limit)
+            return
+        if scope["method"] == "OPTIONS" and (
+            not self.cors or b"access-control-request-method" not in headers
+        ):
+            methods = allowed_methods(self.routes, scope)
+            if methods:
+                await self._send(
+                    send,
+                    {
+                        "type": "http.response.start",
+                        "status": 204,
+                        "headers": [(b"allow", ", ".join(methods).encode())],
+                    },
+                    {"type": "http.response.body", "body": b""},
+                )
+                return
+        if path in UNQUEUED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if not await self.admission.enter():
+            await self._send(send, *self.admission.unavailable_messages())
+            return
+        try:
+            # Held through background tasks too: they run before the app call returns.
+            await self._app_reading_body(scope, receive, send, headers, limit, response)
+        finally:
+            self.admission.leave()
+
+    async def _app_reading_body(
+        self,
+        scope: Scope,
+        receive: Callable,
+        send: Callable,
+        headers: dict[bytes, bytes],
+        limit: int,
+        response: dict[str, int],
+    ) -> None:
+        """The app, with a body (when there is one) counted and, if JSON, searched for NUL."""
+        if not _body_of(headers):
+            await self.app(scope, receive, send)
+            return
+        check_nul = b"json" in headers.get(b"content-type", b"").lower()
+        received = 0
+        tail = b""
+
+        async def checked_receive() -> Message:
+            nonlocal received, tail
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if received > limit:
+                    raise BodyTooLarge(limit)
+                if check_nul:
+                    # The tail catches an escape split between two chunks.
+                    window = tail + chunk
+                    if JSON_NUL.search(window):
+                        raise NulInBody()
+                    tail = window[-16:]
+            return message
+
+        try:
+            await self.app(scope, checked_receive, send)
+        except BodyTooLarge:
+            if "status" not in response:
+                await self._refuse_large(send, limit)
         except NulInBody:
-            if not started:
-                await send_problem(send, 400, "bad-request", "Bad request", NUL_DETAIL)
+            if "status" not in response:
+                await self._send(
+                    send, *_problem_messages(400, "bad-request", "Bad request", NUL_DETAIL, [])
+                )
+
+    def _with_allow(
+        self, headers: list[tuple[bytes, bytes]], scope: Scope
+    ) -> list[tuple[bytes, bytes]]:
+        methods = allowed_methods(self.routes, scope)
+        if not methods:
+            return headers
+        kept = [(name, value) for name, value in headers if name.lower() != b"allow"]
+        return [*kept, (b"allow", ", ".join(methods).encode())]
+
+    async def _refuse_large(self, send: Callable, limit: int) -> None:
+        # The rest of the body is never read: close the connection after answering.
+        messages = _problem_messages(
+            413,
+            "payload-too-large",
+            "Payload too large",
+            f"the body exceeds {limit} bytes",
+            [(b"connection", b"close")],
+        )
+        await self._send(send, *messages)
+
+    @staticmethod
+    async def _send(send: Callable, start: Message, body: Message) -> None:
+        await send(start)
+        await send(body)

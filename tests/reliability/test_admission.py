@@ -17,7 +17,8 @@ from app import config, db
 from app.auth.security import issue_token
 from app.main import create_app
 from app.models import Inspection, UserAccount
-from app.web.admission import AdmissionMiddleware, thread_limit
+from app.web.admission import Admission, thread_limit
+from app.web.middleware import ServiceMiddleware
 from tests.builders import make_inspection
 
 CONNECTIONS = 2
@@ -90,7 +91,13 @@ def _held_app(started: anyio.Event, release: anyio.Event):
 def test_a_request_beyond_the_limit_waits_then_gets_503_with_retry_after():
     async def scenario() -> tuple[int, int, str, int, int]:
         started, release = anyio.Event(), anyio.Event()
-        gate = AdmissionMiddleware(_held_app(started, release), limit=1, wait_seconds=0.05)
+        gate = ServiceMiddleware(
+            _held_app(started, release),
+            routes=[],
+            admission=Admission(limit=1, wait_seconds=0.05),
+            default_limit=1024,
+            upload_limit=1024,
+        )
         transport = httpx.ASGITransport(app=gate)
         async with httpx.AsyncClient(transport=transport, base_url="http://omi") as client:
             results: dict[str, httpx.Response] = {}

@@ -475,6 +475,8 @@ def small_limit_client(session, monkeypatch):
             raise
 
     application.dependency_overrides[db.get_session] = test_session
+
+    application.dependency_overrides[db.get_stream_session] = test_session
     with TestClient(application, raise_server_exceptions=False) as client:
         yield client
 

@@ -140,4 +140,5 @@ def test_responses_expose_the_headers_a_front_end_reads(browser):
         item.strip().lower()
         for item in response.headers["access-control-expose-headers"].split(",")
     }
-    assert {"etag", "location", "retry-after"} <= exposed
+    # Content-Disposition names the file of a downloaded letter, PDF or extract.
+    assert {"etag", "location", "retry-after", "content-disposition", "x-request-id"} <= exposed

@@ -199,6 +199,7 @@ def test_an_unreadable_or_unsupported_body_is_refused(client, auth):
     )
     assert broken.status_code == 422
     assert broken.json()["errors"][0]["code"] == "parse_error"
+    assert broken.json()["errors"][0]["loc"] == ["body"]
     text = client.post(
         FRAMEWORKS, content="code: x", headers={**headers, "Content-Type": "text/plain"}
     )

@@ -54,6 +54,8 @@ def bind_to_holder(application: FastAPI, holder: SessionHolder) -> FastAPI:
             raise
 
     application.dependency_overrides[db.get_session] = shared_session
+
+    application.dependency_overrides[db.get_stream_session] = shared_session
     return application
 
 

@@ -145,6 +145,8 @@ def small_upload_client(session: Session) -> Iterator[TestClient]:
             raise
 
     application.dependency_overrides[db.get_session] = test_session
+
+    application.dependency_overrides[db.get_stream_session] = test_session
     with TestClient(application, raise_server_exceptions=False) as test_client:
         yield test_client
 

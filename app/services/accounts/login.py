@@ -8,6 +8,7 @@ address and how it ended; never the password or secret.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,11 +23,13 @@ from app.auth.accounts import (
 from app.auth.login_throttle import LoginThrottle
 from app.auth.permissions import Principal
 from app.errors import TooManyRequests, Unauthorized
+from app.models.base import utcnow
 from app.services.audit import service as audit
 
 log = logging.getLogger(__name__)
 
 GrantType = Literal["password", "client_credentials"]
+MAX_WAIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,22 @@ def _audit(session: Session, attempt: Attempt, outcome: str, who: Principal | No
             "subject": who.subject if who is not None else None,
         },
     )
+
+
+def wait_for_an_honoured_second(principal: Principal) -> None:
+    """Return once a token issued now would hold: at most a second after a revocation.
+
+    A token's `iat` counts whole seconds and the second of a revocation is refused
+    (app.auth.accounts.first_honoured_second); a login in that second, with the new
+    password or secret say, waits for the next one rather than get a token already dead.
+    """
+    # A revocation's second ends within a second. A longer wait means the clocks disagree
+    # (set back, or another host's ahead): the login goes on rather than hang on it.
+    deadline = time.monotonic() + MAX_WAIT_SECONDS + 0.25
+    while 0 < (wait := principal.tokens_not_before - utcnow().timestamp()) <= MAX_WAIT_SECONDS:
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(wait)
 
 
 def log_in(session: Session, throttle: LoginThrottle, attempt: Attempt) -> Principal:
@@ -95,6 +114,8 @@ def log_in(session: Session, throttle: LoginThrottle, attempt: Attempt) -> Princ
         _audit(session, attempt, "refused", None)
         session.commit()
         raise Unauthorized("the credentials are not valid")
+    # Between transactions: nothing is locked while it waits.
+    wait_for_an_honoured_second(principal)
     throttle.succeeded(session, admission)
     _audit(session, attempt, "succeeded", principal)
     return principal

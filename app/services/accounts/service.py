@@ -2,7 +2,9 @@
 
 Every change is audited with the account as it looks to an admin, never a password, a
 secret or a hash of either. Disabling takes effect at the holder's next request, because
-every request reloads its account (`app.auth.accounts.load_principal`).
+every request reloads its account (`app.auth.accounts.load_principal`). Disabling, a new
+password and a new secret also revoke every token issued before them (`tokens_not_before`):
+enabling the account again brings none of them back.
 """
 
 from __future__ import annotations
@@ -26,10 +28,16 @@ from app.models.accounts import (
     UserRead,
     UserUpdate,
 )
+from app.models.base import utcnow
 from app.models.page import Page
 from app.services.audit import service as audit
 
 Holder = UserAccount | ServiceClient
+
+
+def _revoke_tokens(holder: Holder) -> None:
+    """Refuse, for good, every token this account was issued until now."""
+    holder.tokens_not_before = utcnow()
 
 
 def user_view(user: UserAccount) -> UserRead:
@@ -93,6 +101,8 @@ def change_user(
     if payload.password is not None:
         check_password(payload.password)
         user.password_hash = hash_secret(payload.password)
+    if payload.password is not None or (disabled and not user.disabled):
+        _revoke_tokens(user)
     user.roles, user.trust_code, user.disabled = roles, trust, disabled
     session.add(user)
     session.flush()
@@ -138,6 +148,8 @@ def change_client(
     roles, trust = _new_roles(session, client, payload.roles, payload.trust, sent)
     disabled = client.disabled if payload.disabled is None else payload.disabled
     _keep_an_admin(session, client, roles, disabled)
+    if disabled and not client.disabled:
+        _revoke_tokens(client)
     client.roles, client.trust_code, client.disabled = roles, trust, disabled
     session.add(client)
     session.flush()
@@ -150,9 +162,11 @@ def change_client(
 def rotate_secret(
     session: Session, principal: Principal, client: ServiceClient
 ) -> ClientWithSecret:
-    """A new secret, answered once; the old one stops working when this commits."""
+    """A new secret, answered once; the old one, and every token it bought, stop working
+    when this commits."""
     secret = generate_client_secret()
     client.secret_hash = hash_secret(secret)
+    _revoke_tokens(client)
     session.add(client)
     session.flush()
     view = client_view(client)

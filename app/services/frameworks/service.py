@@ -51,7 +51,7 @@ def parse_upload(body: bytes, document_format: DocumentFormat) -> Any:
     except (ValueError, RecursionError, yaml.YAMLError) as exc:
         raise ValidationFailed(
             "the framework document cannot be parsed",
-            errors=[field_error([], "parse_error", str(exc)[:500])],
+            errors=[field_error(["body"], "parse_error", str(exc)[:500])],
         ) from exc
 
 
@@ -93,7 +93,9 @@ def store(session: Session, raw: Any, actor: str) -> tuple[Framework, bool]:
     """
     faults = document_faults(raw)
     if faults:
-        raise ValidationFailed("the framework document is not valid", errors=faults)
+        # The rules locate faults within the document; the document is the request's body.
+        located = [{**fault, "loc": ["body", *fault["loc"]]} for fault in faults]
+        raise ValidationFailed("the framework document is not valid", errors=located)
     document = FrameworkDocument.model_validate(raw)
     # A document without an overall rating is stored as before, so its checksum (and so
     # its version) does not change because the field exists.
