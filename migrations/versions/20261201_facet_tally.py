@@ -8,7 +8,7 @@ per inspection and question, per scope. All are filled here from the cases alrea
 writes keep them since.
 
 Revision ID: i16p_facet_tally
-Revises: i19_letter_unique
+Revises: i20_tokens_not_before
 Create Date: 2026-12-01 17:30:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from sqlmodel import Session
 
 revision: str = "i16p_facet_tally"
-down_revision: str | Sequence[str] | None = "i19_letter_unique"
+down_revision: str | Sequence[str] | None = "i20_tokens_not_before"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
