@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"seeded {seeded.cases:,} cases, {seeded.answers:,} answers, "
             f"{seeded.inspections} inspections in {time.perf_counter() - started:.1f} s "
-            f"(counting them into answer_tally: {seeded.tally_seconds:.1f} s)"
+            f"(counting them into the tallies: {seeded.tally_seconds:.1f} s)"
         )
         _show_load()
         run(args.repeat, seeded.framework_id, seeded.cases, csv_path)
