@@ -1,9 +1,8 @@
-"""What the aggregates are measured against: hand-written SQL, and counting a CSV file."""
+"""What the aggregates are measured against: hand-written SQL over the tally the service
+reads and over the raw answers, and DuckDB counting the cases CSV."""
 
 from __future__ import annotations
 
-import csv
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,10 @@ GROUP_COLUMNS = {
     None: "",
     "establishment": "i.establishment_code,",
     "os_grade": "c.os_grade,",
+    "rosh": "c.rosh,",
+    "sex": "c.sex,",
+    "sentence_type": "c.sentence_type,",
+    "in_scope": "c.in_scope,",
     "age_band": "CASE WHEN c.age_at_sentence >= 50 THEN '50+' WHEN c.age_at_sentence >= 25 "
     "THEN '25-49' WHEN c.age_at_sentence >= 21 THEN '21-24' WHEN c.age_at_sentence >= 18 "
     "THEN '18-20' END,",
@@ -35,7 +38,7 @@ GROUP_COLUMNS = {
 # A pair with the establishment's type needs the establishment too.
 ESTABLISHMENT_JOIN = "LEFT JOIN establishment e ON e.code = i.establishment_code"
 
-# Groups the service sums from answer_tally are measured against summing the tally itself.
+# The floor for what the service sums from answer_tally: the same sum over the tally itself.
 TALLY_SQL = """
 SELECT {group} t.question_code, t.value, sum(t.answer_count), sum(t.yes_count), sum(t.no_count)
 FROM answer_tally t
@@ -43,7 +46,45 @@ JOIN inspection i ON i.id = t.inspection_id
 WHERE i.framework_id = :framework AND i.status IN ('fieldwork', 'reporting', 'published')
 GROUP BY {group} t.question_code, t.value
 """
-TALLY_GROUPS = {"in_scope": "t.in_scope,"}
+TALLY_GROUPS = {None: "", "establishment": "i.establishment_code,", "in_scope": "t.in_scope,"}
+# For a fact of the case, the same sum over facet_tally, which the service reads for it.
+FACET_SQL = """
+SELECT {group} NULLIF(t.facet_value, ''), t.question_code, t.value,
+       sum(t.answer_count), sum(t.yes_count), sum(t.no_count)
+FROM facet_tally t
+JOIN inspection i ON i.id = t.inspection_id
+{join}
+WHERE t.facet = :facet AND i.framework_id = :framework
+  AND i.status IN ('fieldwork', 'reporting', 'published')
+GROUP BY {group} NULLIF(t.facet_value, ''), t.question_code, t.value
+"""
+FACETS = ("os_grade", "rosh", "sex", "sentence_type", "age_band")
+
+
+def tally_counts(session: Session, framework_id: str, group_by: str | None) -> list[Any] | None:
+    """The hand-written sum over the tally the service reads for this group; None when the
+    service counts the raw answers for it."""
+    parameters = {"framework": framework_id}
+    if group_by in TALLY_GROUPS:
+        statement = text(TALLY_SQL.format(group=TALLY_GROUPS[group_by]))
+    elif group_by in FACETS:
+        statement = text(FACET_SQL.format(group="", join=""))
+        parameters["facet"] = group_by
+    elif group_by == "establishment_type,os_grade":
+        statement = text(FACET_SQL.format(group="e.type,", join=ESTABLISHMENT_JOIN))
+        parameters["facet"] = "os_grade"
+    else:
+        return None
+    return list(session.connection().execute(statement, parameters).all())
+
+
+def answer_counts(session: Session, framework_id: str, group_by: str | None) -> list[Any]:
+    """The same counts by hand-written SQL over the raw answers and their cases."""
+    sql = POOLED_SQL.format(group=GROUP_COLUMNS[group_by])
+    if group_by and "establishment_type" in group_by:
+        sql = sql.replace("WHERE", ESTABLISHMENT_JOIN + "\nWHERE", 1)
+    return list(session.connection().execute(text(sql), {"framework": framework_id}).all())
+
 
 # The rows the case-level extract reads: the cases with their inspection and establishment,
 # then their answers, each read to the end.
@@ -64,17 +105,6 @@ WHERE i.framework_id = :framework AND i.status IN ('fieldwork', 'reporting', 'pu
 """
 
 
-def sql_counts(session: Session, framework_id: str, group_by: str | None) -> list[Any]:
-    if group_by in TALLY_GROUPS:
-        statement = text(TALLY_SQL.format(group=TALLY_GROUPS[group_by]))
-    else:
-        sql = POOLED_SQL.format(group=GROUP_COLUMNS[group_by])
-        if group_by and "establishment_type" in group_by:
-            sql = sql.replace("WHERE", ESTABLISHMENT_JOIN + "\nWHERE", 1)
-        statement = text(sql)
-    return list(session.connection().execute(statement, {"framework": framework_id}).all())
-
-
 def sql_extract(session: Session, framework_id: str) -> int:
     """Every case and answer the extract reads, fetched to the end; the rows read."""
     connection = session.connection()
@@ -90,31 +120,24 @@ def sql_extract(session: Session, framework_id: str) -> int:
     return read
 
 
-def csv_counter_name() -> str:
+def duckdb_counts(path: Path, group_by: str | None) -> list[Any]:
+    """Per question and value (per establishment for that group), how many answers: DuckDB
+    reading the cases CSV afresh, with no index or table of its own, as an analyst would."""
+    import duckdb
+
+    group = "establishment, " if group_by == "establishment" else ""
+    connection = duckdb.connect()
     try:
-        import pandas  # noqa: F401
-    except ImportError:
-        return "csv module; pandas is not installed"
-    return "pandas"
-
-
-def count_csv(path: Path) -> Any:
-    """Per question, how many answers of each value: what a pooled table is built from."""
-    try:
-        import pandas
-    except ImportError:
-        return _count_with_csv_module(path)
-    frame = pandas.read_csv(path, dtype=str, keep_default_na=False)
-    return frame.drop(columns=["establishment"]).apply(lambda column: column.value_counts())
-
-
-def _count_with_csv_module(path: Path) -> list[Counter[str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        columns = list(zip(*reader, strict=True))
-    return [
-        Counter(column)
-        for name, column in zip(header, columns, strict=True)
-        if name != "establishment"
-    ]
+        return connection.execute(
+            f"""
+            SELECT {group} q, v, count(*)
+            FROM (
+                UNPIVOT read_csv(?, all_varchar = true, header = true)
+                ON COLUMNS(* EXCLUDE (establishment)) INTO NAME q VALUE v
+            )
+            GROUP BY ALL
+            """,
+            [str(path)],
+        ).fetchall()
+    finally:
+        connection.close()

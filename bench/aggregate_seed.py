@@ -1,6 +1,6 @@
 """Data for the aggregates benchmark: many inspections of every establishment, bulk-loaded.
 
-The answers are loaded around the service, so they are counted into answer_tally once
+The answers are loaded around the service, so they are counted into the tallies once
 afterwards (as the migration that made the table does); the time that takes is reported.
 The same cases are also written to a CSV file (the import format with the inspected
 establishment in front) for the read-a-CSV-and-count comparison.

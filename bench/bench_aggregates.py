@@ -4,13 +4,19 @@
     .venv/bin/python -m bench.bench_aggregates --database-url postgresql --cases 100000
 
 Seeds a scratch database with N cases (every case_file question answered) spread over
-many inspections of every establishment, then times, in the same run, the pooled
-aggregate and the grouped ones (by establishment, by the cases' grade, scope and age
-band, and by a pair) through the app against one hand-written SQL query each (for groups
-the service sums from answer_tally, the same sum over the tally), and against reading the
-same cases from a CSV file and counting there. Then the case-level extract, CSV and
-Parquet, against reading the same case and answer rows by hand-written SQL, with the
-peak memory the extract adds while it streams.
+many inspections of every establishment, then times, in the same run and side by side
+(median of --repeat each), the aggregate pooled and grouped (by establishment, by each of
+the cases' facts, and by a pair):
+
+- the service: GET /api/v1/aggregates through the app (queries, statistics and JSON);
+- the floor: a minimal hand-written SUM over the tally the service reads for that group
+  (answer_tally for pooled, establishment and scope);
+- hand-written SQL over the raw answers and their cases;
+- DuckDB reading the cases CSV with no index (pooled and by establishment: the CSV holds
+  the establishment and the answers, no other fact of the case).
+
+Then the case-level extract, CSV and Parquet, against reading the same case and answer
+rows by hand-written SQL, with the peak memory the extract adds while it streams.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from bench.aggregate_baselines import count_csv, csv_counter_name, sql_counts, sql_extract
+from bench.aggregate_baselines import answer_counts, duckdb_counts, sql_extract, tally_counts
 from bench.bench_db import (
     add_database_argument,
     admin_headers,
@@ -47,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--extract-repeat", type=int, default=1, help="timed runs of each extract; the median"
     )
+    parser.add_argument("--no-extract", action="store_true", help="time the aggregates only")
     args = parser.parse_args(argv)
     configure_service_environment()
     with scratch_database(args.database_url) as url, tempfile.TemporaryDirectory() as folder:
@@ -59,10 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"seeded {seeded.cases:,} cases, {seeded.answers:,} answers, "
             f"{seeded.inspections} inspections in {time.perf_counter() - started:.1f} s "
-            f"(counting them into answer_tally: {seeded.tally_seconds:.1f} s)"
+            f"(counting them into the tallies: {seeded.tally_seconds:.1f} s)"
         )
+        _show_load()
         run(args.repeat, seeded.framework_id, seeded.cases, csv_path)
-        run_extract(args.extract_repeat, seeded.framework_id, seeded.cases)
+        _show_load()
+        if not args.no_extract:
+            run_extract(args.extract_repeat, seeded.framework_id, seeded.cases)
     return 0
 
 
@@ -85,29 +95,78 @@ def run(repeat: int, framework_id: str, cases: int, csv_path: Path) -> None:
             response.raise_for_status()
             return response.json()
 
-        def by_sql(group_by: str | None) -> list:
-            return sql_counts(session, framework_id, group_by)
-
-        for group_by in GROUPS:
-            _check_same_counts(through_app(group_by), by_sql(group_by), cases)
         rows = []
         for group_by in GROUPS:
-            label = "pooled" if group_by is None else f"group_by={group_by}"
+            document = through_app(group_by)
+            answers = answer_counts(session, framework_id, group_by)
+            tally = tally_counts(session, framework_id, group_by)
+            _check_same_counts(document, answers, tally, cases)
             service = median_seconds(lambda g=group_by: through_app(g), repeat)
-            sql = median_seconds(lambda g=group_by: by_sql(g), repeat)
-            rows.append((label, service, sql, service / sql))
-        csv_time = median_seconds(lambda: count_csv(csv_path), repeat)
-    print_table(("aggregate", "service s", "SQL s", "service/SQL"), rows)
-    pooled = rows[0][1]
-    print(
-        f"counting the same cases from CSV ({csv_counter_name()}): {csv_time:.3f} s; "
-        f"pooled service / CSV = {pooled / csv_time:.2f}"
+            by_tally = (
+                None
+                if tally is None
+                else median_seconds(
+                    lambda g=group_by: tally_counts(session, framework_id, g), repeat
+                )
+            )
+            by_answers = median_seconds(
+                lambda g=group_by: answer_counts(session, framework_id, g), repeat
+            )
+            by_csv = (
+                median_seconds(lambda g=group_by: duckdb_counts(csv_path, g), repeat)
+                if group_by in CSV_GROUPS
+                else None
+            )
+            rows.append(
+                (
+                    "pooled" if group_by is None else f"group_by={group_by}",
+                    service,
+                    _shown(by_tally),
+                    by_answers,
+                    _shown(by_csv),
+                    _ratio(service, by_tally),
+                    _ratio(service, by_answers),
+                    _ratio(service, by_csv),
+                )
+            )
+            session.rollback()
+    print_table(
+        (
+            "aggregate",
+            "service s",
+            "tally SQL s",
+            "answers SQL s",
+            "DuckDB CSV s",
+            "service/tally",
+            "service/answers",
+            "service/DuckDB",
+        ),
+        rows,
     )
 
 
-# Pooled; by an inspection fact; by case facts counted from the answers (grade, age band);
-# by scope, summed from the tally; by a pair of an inspection fact and a case fact.
-GROUPS = (None, "establishment", "os_grade", "age_band", "in_scope", "establishment_type,os_grade")
+def _shown(seconds: float | None) -> float | str:
+    return "-" if seconds is None else seconds
+
+
+def _ratio(service: float, other: float | None) -> float | str:
+    return "-" if other is None else service / other
+
+
+# Pooled and by an inspection fact (summed from answer_tally, also measured against DuckDB
+# reading the CSV); by the cases' facts; by a pair of an inspection fact and a case fact.
+GROUPS = (
+    None,
+    "establishment",
+    "os_grade",
+    "age_band",
+    "rosh",
+    "sex",
+    "sentence_type",
+    "in_scope",
+    "establishment_type,os_grade",
+)
+CSV_GROUPS = (None, "establishment")
 
 
 def run_extract(repeat: int, framework_id: str, cases: int) -> None:
@@ -144,6 +203,10 @@ def run_extract(repeat: int, framework_id: str, cases: int) -> None:
     print(f"extract of {cases:,} cases: {lines:,} bytes of CSV")
 
 
+def _show_load() -> None:
+    print("load average (1, 5, 15 min): " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
+
+
 def _rss() -> int:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -171,8 +234,8 @@ def _peak_memory(action: Any) -> tuple[Any, float]:
     return result, (max(peak, _rss()) - before) / 2**20
 
 
-def _check_same_counts(document: dict, sql_rows: list, cases: int) -> None:
-    """The two sides must count the same answers, or the comparison means nothing."""
+def _check_same_counts(document: dict, answers: list, tally: list | None, cases: int) -> None:
+    """Every side must count the same answers, or the comparison means nothing."""
     service_yes = sum(
         question["yes"]
         for row in document["rows"]
@@ -180,10 +243,15 @@ def _check_same_counts(document: dict, sql_rows: list, cases: int) -> None:
         if instrument["code"] == "case_file"
         for question in instrument["questions"]
     )
-    sql_yes = sum(int(row[-2]) for row in sql_rows)
+    sides = {"answers": sum(int(row[-2]) for row in answers)}
+    if tally is not None:
+        # The tallies also count the National Standards checks, which the service needs too.
+        sides["tally"] = sum(
+            int(row[-2]) for row in tally if not str(row[-5]).startswith("national_standards:")
+        )
     total_cases = sum(row["cases"] for row in document["rows"])
-    if service_yes != sql_yes or total_cases != cases:
-        sys.exit(f"mismatch: service yes={service_yes} SQL yes={sql_yes} cases={total_cases}")
+    if any(yes != service_yes for yes in sides.values()) or total_cases != cases:
+        sys.exit(f"mismatch: service yes={service_yes} {sides} cases={total_cases}")
 
 
 if __name__ == "__main__":

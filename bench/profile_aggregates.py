@@ -1,37 +1,36 @@
-"""Where an aggregate spends its time: each of the service's queries timed, and its plan.
+"""Where an aggregate spends its time: the service's own statements, replayed and explained.
 
     .venv/bin/python -m bench.profile_aggregates --database-url postgresql --cases 100000
+    .venv/bin/python -m bench.profile_aggregates --existing postgresql+psycopg://.../db \
+        --group-by establishment --group-by os_grade --explain
 
-Seeds like bench_aggregates, then times the service's statements one by one (the
-matching inspections, the case counts, the answer counts) and the whole aggregate, and
-prints the database's plan of the answer-count statement (EXPLAIN ANALYZE on PostgreSQL).
+Seeds like bench_aggregates (or uses an already seeded database with `--existing`), then
+for each grouping: times the whole aggregate in process (median of `--repeat`), records
+every statement the service sends while it runs, replays each one alone (its time, and
+the time left for Python: building the document), and with `--explain` prints the plan
+of every statement that took more than a millisecond (EXPLAIN ANALYZE on PostgreSQL,
+EXPLAIN QUERY PLAN on SQLite).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import event
 from sqlmodel import Session
 
-from app import db
-from app.services.aggregates.queries import (
-    CASES,
-    AggregateFilters,
-    GroupBy,
-    counts_statement,
-    matching_inspections,
-    run_counts,
-    subject_counts,
-)
-from app.services.aggregates.service import aggregate
-from app.services.frameworks import service as frameworks
-from bench.aggregate_seed import seed
+from app import config, db
+from app.services.aggregates.queries import AggregateFilters
+from app.services.aggregates.service import aggregate, frameworks_to_pool, parse_group_by
 from bench.bench_db import add_database_argument, configure_service_environment, scratch_database
+from bench.timing import median_seconds
 
 FRAMEWORK = "omi-custody-2011"
 
@@ -40,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_database_argument(parser)
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--existing", help="a database already seeded by aggregate_seed")
+    parser.add_argument(
+        "--group-by", action="append", default=[], help="a group_by value (repeatable)"
+    )
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--explain", action="store_true", help="print the slow statements' plans")
     parser.add_argument(
         "--set",
         action="append",
@@ -49,47 +54,85 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     configure_service_environment()
-    with scratch_database(args.database_url), tempfile.TemporaryDirectory() as folder:
-        seed(args.cases, 200, FRAMEWORK, Path(folder) / "cases.csv")
-        with Session(db.get_engine()) as session:
-            framework = frameworks.latest(session, FRAMEWORK)
-            assert framework is not None
-            for setting in args.set:
-                name, _, value = setting.partition("=")
-                session.connection().exec_driver_sql(f"SET {name} = '{value}'")
-            for group_by in (None, GroupBy.establishment):
-                print(f"\n== group_by={group_by.value if group_by else None}")
-                profile(session, framework, group_by)
+    groups = args.group_by or ["", "establishment"]
+    with _database(args) as _url, Session(db.get_engine()) as session:
+        for setting in args.set:
+            name, _, value = setting.partition("=")
+            session.connection().exec_driver_sql(f"SET {name} = '{value}'")
+        for group_by in groups:
+            print(f"\n== group_by={group_by or None}")
+            profile(session, group_by, args.repeat, args.explain)
     return 0
 
 
-def profile(session: Session, framework: object, group_by: GroupBy | None) -> None:
+@contextmanager
+def _database(args: argparse.Namespace) -> Iterator[str]:
+    if args.existing:
+        os.environ["DATABASE_URL"] = args.existing
+        config.get_settings.cache_clear()
+        db.get_engine.cache_clear()
+        yield args.existing
+        return
+    from bench.aggregate_seed import seed
+
+    with scratch_database(args.database_url) as url, tempfile.TemporaryDirectory() as folder:
+        seed(args.cases, 200, FRAMEWORK, Path(folder) / "cases.csv")
+        yield url
+
+
+def profile(session: Session, group_by: str, repeat: int, explain: bool) -> None:
+    versions = frameworks_to_pool(session, FRAMEWORK, None)
+    dimensions = parse_group_by(group_by)
     filters = AggregateFilters()
-    matching = matching_inspections(framework, filters, group_by, None, None)  # type: ignore[arg-type]
-    steps = {
-        "case counts": lambda: subject_counts(session, CASES, matching, group_by, filters),
-        "answer counts": lambda: run_counts(
-            session, CASES, matching, group_by, filters, with_mean=True
-        ),
-        "whole aggregate": lambda: aggregate(session, framework, filters, group_by),  # type: ignore[arg-type]
-    }
-    for name, step in steps.items():
-        started = time.perf_counter()
-        step()
-        print(f"{name:16} {time.perf_counter() - started:8.3f} s")
-    statement = counts_statement(CASES, matching, group_by, filters, with_mean=True)
+
+    def whole() -> Any:
+        return aggregate(session, versions, filters, dimensions)
+
+    whole()
+    total = median_seconds(whole, repeat)
+    with _recorded(session) as statements:
+        whole()
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        sql = str(
-            statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    timed = []
+    for sql, parameters in statements:
+        seconds = median_seconds(
+            lambda s=sql, p=parameters: connection.exec_driver_sql(s, p).all(), repeat
         )
-        plan = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}").all()
-    else:
-        sql = str(
-            statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
-        )
-        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
-    print("\n".join(" | ".join(str(cell) for cell in row) for row in plan))
+        timed.append((seconds, sql, parameters))
+    in_sql = sum(seconds for seconds, _, _ in timed)
+    print(
+        f"whole aggregate {total * 1000:8.1f} ms; {len(timed)} statements "
+        f"{in_sql * 1000:.1f} ms; the rest (Python) {(total - in_sql) * 1000:.1f} ms"
+    )
+    for seconds, sql, _ in timed:
+        print(f"  {seconds * 1000:8.1f} ms  {' '.join(sql.split())[:110]}")
+    if not explain:
+        return
+    for seconds, sql, parameters in timed:
+        if seconds < 0.001:
+            continue
+        print(f"\n-- {seconds * 1000:.1f} ms\n{sql}")
+        if connection.dialect.name == "postgresql":
+            plan = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", parameters)
+        else:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+        print("\n".join(" | ".join(str(cell) for cell in row) for row in plan.all()))
+
+
+@contextmanager
+def _recorded(session: Session) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement (and its parameters) sent on the session's connection meanwhile."""
+    statements: list[tuple[str, Any]] = []
+    engine = session.get_bind()
+
+    def record(conn: Any, cursor: Any, sql: str, parameters: Any, context: Any, many: bool) -> None:
+        statements.append((sql, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from app.models.ratings import RatingOverride
 from app.models.reference import Establishment, Programme, Region, Trust
 from app.models.review import CaseReview, SecondReading, SecondReadingAnswer
 from app.models.survey import SurveyAnswer, SurveyResponse
-from app.models.tally import AnswerTally
+from app.models.tally import AnswerTally, FacetTally, QuestionTally
 from app.models.webhook import TrustWebhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "CriterionJudgement",
     "Establishment",
     "EvidenceItem",
+    "FacetTally",
     "FindingsLetter",
     "Framework",
     "HealthyPrisonTest",
@@ -35,6 +36,7 @@ __all__ = [
     "Inspection",
     "LoginFailureCount",
     "Programme",
+    "QuestionTally",
     "RatingOverride",
     "Region",
     "SecondReading",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from app.models.framework import AnswerKind, FrameworkDocument, Question
 from app.models.scores import Figures, QuestionScore, Rollup, Rollups, SectionScore
@@ -33,39 +34,49 @@ class Tally:
         self.values[value] = self.values.get(value, 0) + total
 
 
+def figure_fields(yes: int, no: int, na: int, subjects: int) -> dict[str, Any]:
+    """The counted fields of SPEC 7 for one question over `subjects` cases, by name."""
+    relevant = yes + no
+    return {
+        "yes": yes,
+        "no": no,
+        "na": na,
+        "unanswered": max(subjects - yes - no - na, 0),
+        "relevant": relevant,
+        "percent": percent(yes, relevant),
+        "ci95": wilson_interval(yes, relevant),
+        "low_base": is_low_base(relevant),
+    }
+
+
 def figures(yes: int, no: int, na: int, subjects: int) -> Figures:
     """The counted fields of SPEC 7 for one question over `subjects` cases."""
-    relevant = yes + no
-    return Figures(
-        yes=yes,
-        no=no,
-        na=na,
-        unanswered=max(subjects - yes - no - na, 0),
-        relevant=relevant,
-        percent=percent(yes, relevant),
-        ci95=wilson_interval(yes, relevant),
-        low_base=is_low_base(relevant),
-    )
+    return Figures(**figure_fields(yes, no, na, subjects))
 
 
-def question_row(question: Question, tally: Tally | None, subjects: int) -> QuestionScore:
-    """A framework question with its figures (and its choices' counts for a choice question)."""
+def question_fields(question: Question, tally: Tally | None, subjects: int) -> dict[str, Any]:
+    """question_row's fields by name, for a caller that builds a model of its own."""
     tally = tally or Tally()
     distribution = None
     if question.answer is AnswerKind.choice:
         distribution = {
             choice.value: tally.values.get(choice.value, 0) for choice in question.choices or []
         }
-    return QuestionScore(
-        code=question.code,
-        text=question.text,
-        key=question.key,
-        section=question.section,
-        theme=question.theme,
-        criteria=list(question.criteria),
-        distribution=distribution,
-        **vars(figures(tally.yes, tally.no, tally.na, subjects)),
-    )
+    return {
+        "code": question.code,
+        "text": question.text,
+        "key": question.key,
+        "section": question.section,
+        "theme": question.theme,
+        "criteria": list(question.criteria),
+        "distribution": distribution,
+        **figure_fields(tally.yes, tally.no, tally.na, subjects),
+    }
+
+
+def question_row(question: Question, tally: Tally | None, subjects: int) -> QuestionScore:
+    """A framework question with its figures (and its choices' counts for a choice question)."""
+    return QuestionScore(**question_fields(question, tally, subjects))
 
 
 def national_standards_row(code: str, tally: Tally | None, subjects: int) -> QuestionScore:
@@ -86,7 +97,26 @@ def national_standards_rows(tallies: Mapping[str, Tally], subjects: int) -> list
     return [national_standards_row(code, tallies.get(code), subjects) for code in NS_CHECKS]
 
 
-def rollup(questions: Sequence[QuestionScore]) -> dict[str, float | None]:
+class Scored(Protocol):
+    """What roll-ups read of a question: a scored row or a pooled one."""
+
+    @property
+    def percent(self) -> float | None: ...
+
+    @property
+    def key(self) -> bool: ...
+
+    @property
+    def section(self) -> str | None: ...
+
+    @property
+    def theme(self) -> str | None: ...
+
+    @property
+    def criteria(self) -> list[str]: ...
+
+
+def rollup(questions: Sequence[Scored]) -> dict[str, float | None]:
     """The unweighted mean of the questions' percents and the lowest key question's percent."""
     return {
         "mean": mean(q.percent for q in questions),
@@ -95,16 +125,16 @@ def rollup(questions: Sequence[QuestionScore]) -> dict[str, float | None]:
 
 
 def _grouped(
-    questions: Iterable[QuestionScore], keys_of: Callable[[QuestionScore], Iterable[str]]
-) -> dict[str, list[QuestionScore]]:
-    groups: dict[str, list[QuestionScore]] = {}
+    questions: Iterable[Scored], keys_of: Callable[[Scored], Iterable[str]]
+) -> dict[str, list[Scored]]:
+    groups: dict[str, list[Scored]] = {}
     for question in questions:
         for key in keys_of(question):
             groups.setdefault(key, []).append(question)
     return groups
 
 
-def rollups(document: FrameworkDocument, questions: Sequence[QuestionScore]) -> Rollups:
+def rollups(document: FrameworkDocument, questions: Sequence[Scored]) -> Rollups:
     """Sections (with their rating), themes and criteria over an instrument's questions."""
     by_section = _grouped(questions, lambda q: [q.section] if q.section else [])
     by_theme = _grouped(questions, lambda q: [q.theme] if q.theme else [])

@@ -26,16 +26,43 @@ def _tenths(value: Decimal) -> float:
     return float(value.quantize(_TENTH, rounding=ROUND_HALF_UP))
 
 
+def _float_tenths(value: float) -> float:
+    """round1 of a float, without the Decimal where the answer is plain (aggregates round
+    tens of thousands of figures a request).
+
+    Rounding the shortest repr half up and rounding the float itself agree unless the value
+    lies within a hair of a half-tenth; there (and for huge or non-finite values) the
+    Decimal of the repr decides, as it always did."""
+    size = abs(value)
+    if size < 1e6:
+        scaled = size * 10
+        whole = math.floor(scaled)
+        left = scaled - whole
+        if abs(left - 0.5) > 1e-6:
+            tenths = (whole + (left > 0.5)) / 10
+            return -tenths if value < 0 else tenths
+    return _tenths(_decimal(value))
+
+
 def round1(value: float | None) -> float | None:
     """One decimal, halves rounded up, as the published tables do; None stays None."""
-    return None if value is None else _tenths(_decimal(value))
+    return None if value is None else _float_tenths(value)
+
+
+def _ratio_tenths(numerator: int, denominator: int) -> float:
+    """numerator / denominator (denominator > 0) to one decimal, halves away from zero,
+    exactly: the tenths of the quotient in whole numbers, a remainder of half or more up."""
+    tenths, remainder = divmod(10 * abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        tenths += 1
+    return -tenths / 10 if numerator < 0 else tenths / 10
 
 
 def percent(yes: int, relevant: int) -> float | None:
     """100 * yes / relevant to one decimal; None when nothing was relevant."""
     if relevant <= 0:
         return None
-    return _tenths(Decimal(100 * yes) / Decimal(relevant))
+    return _ratio_tenths(100 * yes, relevant)
 
 
 def wilson_interval(yes: int, relevant: int, z: float = Z95) -> list[float] | None:
@@ -50,7 +77,7 @@ def wilson_interval(yes: int, relevant: int, z: float = Z95) -> list[float] | No
     half = z * math.sqrt(p * (1 - p) / relevant + z2 / (4 * relevant * relevant)) / denominator
     # Clamp: at p = 0 or 1 rounding error can put a bound a hair outside [0, 1].
     low, high = max(0.0, centre - half), min(1.0, centre + half)
-    return [_tenths(_decimal(100 * low)), _tenths(_decimal(100 * high))]
+    return [_float_tenths(100 * low), _float_tenths(100 * high)]
 
 
 def two_proportion_p_value(
@@ -79,10 +106,14 @@ def difference_points(percent_a: float | None, percent_b: float | None) -> float
 
 def mean(values: Iterable[float | None]) -> float | None:
     """Unweighted mean of the values that are not None, to one decimal; None if there are none."""
-    present = [_decimal(value) for value in values if value is not None]
+    present = [value for value in values if value is not None]
     if not present:
         return None
-    return _tenths(sum(present, Decimal(0)) / len(present))
+    tenths = [round(value * 10) for value in present]
+    if all(whole / 10 == value for whole, value in zip(tenths, present, strict=True)):
+        # Figures of one decimal (percents), summed exactly in whole tenths.
+        return _ratio_tenths(sum(tenths), 10 * len(present))
+    return _tenths(sum((_decimal(value) for value in present), Decimal(0)) / len(present))
 
 
 def lowest(values: Iterable[float | None]) -> float | None:
@@ -161,7 +192,7 @@ def clustered_interval(
     variance = clusters / (clusters - 1) * max(residuals, 0.0) / (relevant * relevant)
     half = z * math.sqrt(variance)
     low, high = max(0.0, p - half), min(1.0, p + half)
-    return [_tenths(_decimal(100 * low)), _tenths(_decimal(100 * high))]
+    return [_float_tenths(100 * low), _float_tenths(100 * high)]
 
 
 def clustered_interval_of(clusters: Iterable[tuple[int, int]]) -> list[float] | None:

@@ -337,3 +337,45 @@ def test_versions_pool_by_question_code(client: TestClient, auth: Auth, session:
         headers=auth("analyst"),
     )
     assert missing.status_code == 404 and "version 3" in missing.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"group_by": "establishment"},
+        {"group_by": "os_grade"},
+        {"group_by": "rosh"},
+        {"group_by": "sex"},
+        {"group_by": "sentence_type"},
+        {"group_by": "age_band"},
+        {"group_by": "in_scope"},
+        {"group_by": "establishment_type,os_grade"},
+        {"group_by": "age_band,in_scope"},
+        {"group_by": "sex", "in_scope": "true"},
+        {"group_by": "establishment", "in_scope": "false"},
+        {
+            "group_by": "rosh",
+            "compare_from": "2011-09-01",
+            "from": "2011-01-01",
+            "to": "2011-08-31",
+        },
+    ],
+)
+def test_the_tallies_and_the_cases_give_the_same_document(
+    client: TestClient,
+    auth: Auth,
+    sample: None,
+    monkeypatch: pytest.MonkeyPatch,
+    params: dict[str, str],
+) -> None:
+    """Summed from answer_tally, facet_tally and question_tally, or counted afresh from the
+    answers and the cases' dates (as for a trust or two facts of the case): every figure of
+    the document is the same, means and clustered intervals included."""
+    from app.services.aggregates import service
+
+    tallied = table(client, auth, **params)
+    monkeypatch.setattr(service, "tally_facet", lambda dimensions, filters: None)
+    counted = table(client, auth, **params)
+    assert tallied == counted
+    assert any(row["cases"] for row in tallied["rows"])

@@ -285,8 +285,9 @@ def test_csv_is_the_same_table(client: TestClient, auth: Auth, estate: Estate) -
     assert response.headers["content-type"].startswith("text/csv")
     records = list(csv.DictReader(io.StringIO(response.text)))
     # One line per group and question: four groups, every question of every instrument,
-    # and the five National Standards checks (SPEC 18).
-    assert len(records) == 4 * (58 + 5 + 3 + 3 + 5)
+    # and the five National Standards checks (SPEC 18); then the roll-ups.
+    questions = [r for r in records if r["level"] == "question"]
+    assert len(questions) == 4 * (58 + 5 + 3 + 3 + 5)
     durham = next(
         r for r in records if r["establishment"] == "durham" and r["question"] == "rmp_sufficient"
     )
@@ -305,6 +306,73 @@ def test_csv_is_the_same_table(client: TestClient, auth: Auth, estate: Estate) -
         headers={**auth("analyst"), "Accept": "text/csv"},
     )
     assert by_accept.headers["content-type"].startswith("text/csv")
+
+
+@pytest.mark.parametrize("group_by", [None, "establishment"])
+def test_csv_gives_the_clustered_interval_and_the_roll_ups(
+    client: TestClient, auth: Auth, estate: Estate, group_by: str | None
+) -> None:
+    """Every question's ci95_clustered, and each section, theme and criterion roll-up (one
+    line each, after the instrument's questions), as the JSON gives them."""
+    grouped = {"group_by": group_by} if group_by else {}
+    body = get(client, auth, **grouped).json()
+    response = get(client, auth, format="csv", **grouped)
+    records = list(csv.DictReader(io.StringIO(response.text)))
+
+    def shown(value: object) -> str:
+        return "" if value is None else str(value)
+
+    wanted: list[dict[str, str]] = []
+    for row in body["rows"]:
+        for instrument in row["instruments"]:
+            place = {
+                **({"establishment": shown(row["group"]["establishment"])} if group_by else {}),
+                "instrument": instrument["code"],
+            }
+            for question in instrument["questions"]:
+                low, high = question["ci95_clustered"] or (None, None)
+                wanted.append(
+                    {
+                        **place,
+                        "question": question["code"],
+                        "level": "question",
+                        "ci95_clustered_low": shown(low),
+                        "ci95_clustered_high": shown(high),
+                        "mean": "",
+                    }
+                )
+            for level, key in (
+                ("section", "sections"),
+                ("theme", "themes"),
+                ("criterion", "criteria"),
+            ):
+                for rollup in instrument[key]:
+                    wanted.append(
+                        {
+                            **place,
+                            "question": rollup["code"],
+                            "level": level,
+                            "ci95_clustered_low": "",
+                            "ci95_clustered_high": "",
+                            "mean": shown(rollup["mean"]),
+                        }
+                    )
+    got = [{name: record[name] for name in wanted[0]} for record in records]
+    assert got == wanted
+    assert any(r["level"] == "section" for r in records)
+    # Pooled over four inspections, the clustered interval has a value.
+    assert any(r["ci95_clustered_low"] for r in records) == (group_by is None)
+    rated = [r for r in records if r["level"] == "section" and r["rating"]]
+    sections = [s for row in body["rows"] for i in row["instruments"] for s in i["sections"]]
+    assert len(rated) == sum(1 for section in sections if section["rating"])
+    key_mins = [r["key_min"] for r in records if r["level"] != "question"]
+    assert key_mins == [
+        shown(entry["key_min"])
+        for row in body["rows"]
+        for i in row["instruments"]
+        for key in ("sections", "themes", "criteria")
+        for entry in i[key]
+    ]
 
 
 def test_csv_with_a_comparison_has_its_columns(

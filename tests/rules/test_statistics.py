@@ -298,3 +298,39 @@ def test_clustered_interval_with_equal_clusters_has_no_width_and_clamps() -> Non
 )
 def test_holm_adjusted(p_values: list[float | None], adjusted: list[float | None]) -> None:
     assert holm_adjusted(p_values) == adjusted
+
+
+def test_rounding_without_decimal_agrees_with_decimal():
+    """round1 and percent read digits and whole numbers, not Decimal: the same figures."""
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from app.rules.statistics import percent, round1
+
+    def by_decimal(value: Decimal) -> float:
+        return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+    rng = random.Random(16)
+    values = [rng.uniform(-200, 200) for _ in range(20000)]
+    values += [n / 100 for n in range(-2000, 2000)] + [0.05, 0.15, 12.25, 12.55, -0.0, 1e-7, 1e17]
+    for value in values:
+        assert round1(value) == by_decimal(Decimal(repr(value))), value
+    for relevant in range(1, 120):
+        for yes in range(relevant + 1):
+            wanted = by_decimal(Decimal(100 * yes) / Decimal(relevant))
+            assert percent(yes, relevant) == wanted, (yes, relevant)
+
+
+def test_the_mean_of_percents_without_decimal_agrees_with_decimal():
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from app.rules.statistics import mean
+
+    rng = random.Random(18)
+    for _ in range(5000):
+        values = [rng.randrange(0, 1001) / 10 for _ in range(rng.randrange(1, 12))]
+        exact = sum((Decimal(repr(v)) for v in values), Decimal(0)) / len(values)
+        wanted = float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+        assert mean(values) == wanted, values
+    assert mean([12.25, 12.35]) == 12.3 and mean([1 / 3, 2 / 3]) == 0.5

@@ -13,6 +13,7 @@ from app.models.scores import (
     Comparison,
     PooledInstrument,
     PooledQuestion,
+    Rollup,
 )
 from app.rules.spreadsheet_cells import neutralised
 
@@ -30,6 +31,10 @@ QUESTION_COLUMNS = (
     "inspections_scored",
 )
 COMPARE_COLUMNS = ("compare_yes", "compare_relevant", "compare_percent", "difference", "p_value")
+# After every column above, so that their places stay as they were: the clustered interval,
+# then what a roll-up row gives (a question row says `question` and leaves the rest empty).
+LATER_COLUMNS = ("ci95_clustered_low", "ci95_clustered_high", "level", "mean", "key_min", "rating")
+QUESTION_LEVEL = "question"
 
 
 def _cell(value: Any) -> Any:
@@ -59,10 +64,11 @@ def header(table: Aggregates) -> list[str]:
         *QUESTION_COLUMNS,
         "distribution",
         *compare,
+        *LATER_COLUMNS,
     ]
 
 
-def _question_cells(question: PooledQuestion) -> list[Any]:
+def _question_cells(question: PooledQuestion, compared: bool) -> list[Any]:
     low, high = question.ci95 or (None, None)
     cells = [
         question.code,
@@ -90,7 +96,29 @@ def _question_cells(question: PooledQuestion) -> list[Any]:
             compare.difference,
             compare.p_value,
         ]
-    return cells
+    elif compared:
+        cells += [None] * len(COMPARE_COLUMNS)
+    clustered_low, clustered_high = question.ci95_clustered or (None, None)
+    return [*cells, clustered_low, clustered_high, QUESTION_LEVEL, None, None, None]
+
+
+def _rollup_rows(pooled: PooledInstrument, compared: bool) -> list[list[Any]]:
+    """The instrument's section, theme and criterion roll-ups, one row each after its
+    questions: the code and title where a question's are, then mean, key_min and rating."""
+    # Empty from `key` to the clustered interval's high bound (distribution included).
+    blank = [None] * (1 + len(QUESTION_COLUMNS) + 1 + (len(COMPARE_COLUMNS) if compared else 0) + 2)
+    rows = []
+    for level, rollups in (
+        ("section", pooled.sections),
+        ("theme", pooled.themes),
+        ("criterion", pooled.criteria),
+    ):
+        for rollup in rollups:
+            rating = getattr(rollup, "rating", None)
+            rows.append(
+                [rollup.code, rollup.title, *blank, level, rollup.mean, rollup.key_min, rating]
+            )
+    return rows
 
 
 def _unvalidated(table: Mapping[str, Any]) -> Aggregates:
@@ -108,7 +136,11 @@ def _unvalidated(table: Mapping[str, Any]) -> Aggregates:
 
     def instrument(item: Mapping[str, Any]) -> PooledInstrument:
         questions = [question(q) for q in item["questions"]]
-        return PooledInstrument.model_construct(**{**item, "questions": questions})
+        rolled = {
+            level: [Rollup.model_construct(**entry) for entry in item.get(level) or []]
+            for level in ("sections", "themes", "criteria")
+        }
+        return PooledInstrument.model_construct(**{**item, "questions": questions, **rolled})
 
     rows = [
         AggregateRow.model_construct(
@@ -128,11 +160,14 @@ def to_csv(table: Aggregates | Mapping[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header(table))
     names = dimensions(table)
+    compared = table.compare is not None
     for row in table.rows:
         group = [*(row.group.get(name) for name in names), row.label] if names else []
         for pooled in row.instruments:
             subjects = row.respondents if pooled.subject == "respondent" else row.cases
+            cells = [*group, row.inspections, subjects, pooled.code]
             for question in pooled.questions:
-                cells = [*group, row.inspections, subjects, pooled.code]
-                writer.writerow([_cell(c) for c in cells + _question_cells(question)])
+                writer.writerow([_cell(c) for c in cells + _question_cells(question, compared)])
+            for rolled in _rollup_rows(pooled, compared):
+                writer.writerow([_cell(c) for c in cells + rolled])
     return out.getvalue()

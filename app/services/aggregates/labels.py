@@ -9,7 +9,8 @@ from sqlmodel import Session, col, select
 
 from app.models import Establishment, Inspection, Region, Trust
 from app.models.case import OsGrade, Rosh, SentenceType, Sex
-from app.services.aggregates.queries import AGE_BANDS, GroupBy
+from app.services.aggregates.queries import GroupBy
+from app.services.cases.facets import AGE_BANDS
 
 NAMED: dict[GroupBy, Any] = {
     GroupBy.establishment: Establishment,

@@ -1,14 +1,14 @@
 """The SQL of aggregates: pooled counts and means of inspections, grouped by the database.
 
-The database does the counting: one statement groups the answers by group, inspection,
-question and value, then pools them per question and averages the per-inspection percents
-(the grouped answers are a CTE referenced twice, materialised once). Python only shapes
-the few grouped rows that come back. Case answers are summed from answer_tally, which
-already holds them grouped by inspection, scope, question and value, unless a fact of the
-cases other than their scope matters (a trust filter, or a group by trust, grade, risk,
-sex, sentence or age); then they are counted from their own table, as survey answers
-always are. The National Standards checks are derived from the cases' dates by the same
-statement shape (app/services/aggregates/national_standards.py).
+The database does the counting: one statement pools the rows of answers per group,
+question and value and, per group and question, averages the per-inspection percents
+(both groupings from one pass on PostgreSQL). Python only shapes the few grouped rows that
+come back. Case answers and the National Standards checks are summed from answer_tally,
+which holds them per inspection, scope, question and value, or, for a group by one fact of
+the case (grade, risk, sex, sentence type, age band), from facet_tally, which splits the
+same counts by that fact. Only a trust filter or group, or two facts of the case at once,
+count the answers from their own table and derive the checks from the cases' dates
+(app/services/aggregates/national_standards.py), as survey answers are always counted.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -43,10 +44,14 @@ from app.models import (
     AnswerTally,
     Case,
     Establishment,
+    FacetTally,
     Inspection,
+    QuestionTally,
     Trust,
 )
 from app.models.inspection import InspectionStatus
+from app.services.cases.facets import FACETS, NOT_RECORDED, age_band
+from app.services.cases.tally import ALL_CASES, IN_SCOPE, NO_FACET, OUT_OF_SCOPE
 from app.services.scoring.counts import CASES, Source, answer_counts
 
 DEFAULT_STATUSES = (
@@ -71,17 +76,9 @@ class GroupBy(StrEnum):
     age_band = "age_band"
 
 
-# The age bands of SPEC 18, by age at sentence (the case's only age): (label, lowest age).
-AGE_BANDS: tuple[tuple[str, int], ...] = (("18-20", 18), ("21-24", 21), ("25-49", 25), ("50+", 50))
 MAX_DIMENSIONS = 2
 
 Dimensions = tuple[GroupBy, ...]
-
-
-def age_band() -> ColumnElement[Any]:
-    """The case's age band at sentence; null under 18 or when the age is not recorded."""
-    age = col(Case.age_at_sentence)
-    return case(*[(age >= low, label) for label, low in reversed(AGE_BANDS)], else_=null())
 
 
 # Facts of the case (not of its inspection) a group may be keyed by.
@@ -227,50 +224,75 @@ def subject_counts(
     ]
 
 
-def counts_statement(
-    per_source: Select[Any] | CompoundSelect, width: int, *, with_mean: bool
-) -> Select[Any]:
+def counts_statement(per_source: Select[Any] | CompoundSelect, width: int, dialect: str) -> Any:
     """Rows (kind, g0.., question, value, n, yes, no, mean, k, syy, syn, snn).
 
-    `per_source` gives rows (g0.., insp, q, v, n, y, f). kind 1: pooled counts per group,
-    question and value; kind 2 (with_mean): per group and question, the unweighted mean of
-    the inspections' percents, how many had one, and over those inspections the sums of
-    yes², yes * relevant and relevant² that the clustered interval needs.
+    `per_source` gives rows (g0.., insp, q, v, n, y, f), not necessarily one per key.
+    kind 1: pooled counts per group, question and value; kind 2: per group and question,
+    in `n` the inspections with a row, the unweighted mean of the inspections' percents, how
+    many had one, and over those inspections the sums of yes², yes * relevant and relevant²
+    that the clustered interval needs.
+
+    On PostgreSQL one pass over the rows makes both groupings (GROUPING SETS, hashed); SQLite
+    has no grouping sets, so there the rows are grouped twice.
     """
-    per = per_source.cte("per")
-    group = [per.c[f"g{index}"] for index in range(width)]
-    pooled = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
-        literal_column("1").label("kind"),
-        *group,
-        per.c.q,
-        per.c.v,
-        func.sum(per.c.n).label("n"),
-        func.sum(per.c.y).label("y"),
-        func.sum(per.c.f).label("f"),
-        cast(null(), Float).label("mean"),
-        cast(null(), Integer).label("k"),
-        cast(null(), Float).label("syy"),
-        cast(null(), Float).label("syn"),
-        cast(null(), Float).label("snn"),
-    ).group_by(*group, per.c.q, per.c.v)
-    if not with_mean:
-        return pooled
-    by_inspection = (
-        select(*group, per.c.q, func.sum(per.c.y).label("y"), func.sum(per.c.f).label("f"))  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
-        .group_by(*group, per.c.insp, per.c.q)
-        .subquery("by_inspection")
-    )
-    yes = cast(by_inspection.c.y, Float)
-    relevant = cast(by_inspection.c.y + by_inspection.c.f, Float)
+    source = per_source.subquery("src")
+    group = [source.c[f"g{index}"] for index in range(width)]
+    sums = [
+        func.sum(source.c.n).label("n"),
+        func.sum(source.c.y).label("y"),
+        func.sum(source.c.f).label("f"),
+    ]
+    if dialect == "postgresql":
+        per = (
+            select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+                *group,
+                source.c.insp,
+                source.c.q,
+                source.c.v,
+                *sums,
+                func.grouping(source.c.insp).label("pooled"),
+            )
+            .group_by(
+                func.grouping_sets(
+                    tuple_(*group, source.c.q, source.c.v),
+                    tuple_(*group, source.c.insp, source.c.q),
+                )
+            )
+            .cte("per")
+        )
+        pooled_rows = select(per).where(per.c.pooled == 1).subquery("pooled_rows")
+        inspection_rows = select(per).where(per.c.pooled == 0).subquery("by_inspection")
+        pooled_columns = [pooled_rows.c[name] for name in ("q", "v", "n", "y", "f")]
+        pooled_group = [pooled_rows.c[f"g{index}"] for index in range(width)]
+        pooled: Any = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+            literal_column("1").label("kind"), *pooled_group, *pooled_columns, *_no_means()
+        )
+    else:
+        pooled = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+            literal_column("1").label("kind"),
+            *group,
+            source.c.q,
+            source.c.v,
+            *sums,
+            *_no_means(),
+        ).group_by(*group, source.c.q, source.c.v)
+        inspection_rows = (
+            select(*group, source.c.insp, source.c.q, *sums)  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+            .group_by(*group, source.c.insp, source.c.q)
+            .subquery("by_inspection")
+        )
+    yes = cast(inspection_rows.c.y, Float)
+    relevant = cast(inspection_rows.c.y + inspection_rows.c.f, Float)
     scored = relevant > 0
     share = case((scored, yes * 100.0 / relevant))
-    inner_group = [by_inspection.c[f"g{index}"] for index in range(width)]
+    inner_group = [inspection_rows.c[f"g{index}"] for index in range(width)]
     means = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
         literal_column("2").label("kind"),
         *inner_group,
-        by_inspection.c.q,
+        inspection_rows.c.q,
         cast(null(), String).label("v"),
-        cast(null(), Integer).label("n"),
+        func.count().label("n"),
         cast(null(), Integer).label("y"),
         cast(null(), Integer).label("f"),
         cast(func.avg(share), Float).label("mean"),
@@ -278,40 +300,107 @@ def counts_statement(
         func.sum(case((scored, yes * yes))).label("syy"),
         func.sum(case((scored, yes * relevant))).label("syn"),
         func.sum(case((scored, relevant * relevant))).label("snn"),
-    ).group_by(*inner_group, by_inspection.c.q)
-    return union_all(pooled, means)  # type: ignore[return-value]
+    ).group_by(*inner_group, inspection_rows.c.q)
+    return union_all(pooled, means)
 
 
-def tallied_case_answers(
-    matching: Subquery, dimensions: Dimensions, filters: AggregateFilters
-) -> Select[Any]:
-    """Rows (g0.., insp, q, v, n, y, f) of case answers, summed from answer_tally (grouped by
-    inspection-level dimensions or by scope only)."""
-    tally = AnswerTally
-    keys = [
-        col(tally.in_scope).label(f"g{index}")
-        if dimension is GroupBy.in_scope
-        else matching.c[f"g{index}"].label(f"g{index}")
-        for index, dimension in enumerate(dimensions)
+def _no_means() -> list[Any]:
+    return [
+        cast(null(), Float).label("mean"),
+        cast(null(), Integer).label("k"),
+        cast(null(), Float).label("syy"),
+        cast(null(), Float).label("syn"),
+        cast(null(), Float).label("snn"),
     ]
+
+
+def tally_facet(dimensions: Dimensions, filters: AggregateFilters) -> str | None:
+    """Which tally holds the case answers asked for: "" for answer_tally (no case fact but
+    scope), a facet's name for facet_tally (one such fact), None for neither (a trust
+    filter or group, or two facts of the case at once): then the answers are counted."""
+    if filters.trust is not None:
+        return None
+    facts = [d for d in dimensions if d in CASE_GROUPS and d is not GroupBy.in_scope]
+    if not facts:
+        return ""
+    if len(facts) == 1 and facts[0].value in FACETS:
+        return facts[0].value
+    return None
+
+
+def tallied_counts(
+    matching: Subquery, dimensions: Dimensions, filters: AggregateFilters, facet: str
+) -> Any:
+    """The counts statement's rows (see counts_statement) for case answers and National
+    Standards checks, summed from the tallies: pooled per group, question and value from
+    answer_tally (or facet_tally, for a fact of the case), and the per-inspection figures
+    per group and question from question_tally, which holds each inspection's (and facet
+    value's) yes and no per question already: no statement groups by inspection."""
+    tally: Any = FacetTally if facet else AnswerTally
+    questions: Any = QuestionTally
+    keys: list[Any] = []
+    inspection_keys: list[Any] = []
+    for index, dimension in enumerate(dimensions):
+        key: Any
+        if dimension is GroupBy.in_scope:
+            key, inspection_key = col(tally.in_scope), questions.scope == IN_SCOPE
+        elif dimension in CASE_GROUPS:
+            key = func.nullif(tally.facet_value, NOT_RECORDED)
+            inspection_key = func.nullif(questions.facet_value, NOT_RECORDED)
+        else:
+            key = inspection_key = matching.c[f"g{index}"]
+        keys.append(key.label(f"g{index}"))
+        inspection_keys.append(inspection_key.label(f"g{index}"))
     where: list[Any] = []
+    if facet:
+        where.append(tally.facet == facet)
     if filters.in_scope is not None:
         where.append(col(tally.in_scope).is_(filters.in_scope))
-    return (
+    pooled = (
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+            literal_column("1").label("kind"),
             *keys,
-            col(tally.inspection_id).label("insp"),
             col(tally.question_code).label("q"),
             col(tally.value).label("v"),
             func.sum(tally.answer_count).label("n"),
             func.sum(tally.yes_count).label("y"),
             func.sum(tally.no_count).label("f"),
+            *_no_means(),
         )
         .select_from(tally)
         .join(matching, matching.c.id == tally.inspection_id)
         .where(*where)
-        .group_by(*keys, tally.inspection_id, tally.question_code, tally.value)
+        .group_by(*keys, tally.question_code, tally.value)
     )
+    if GroupBy.in_scope in dimensions:
+        scopes = [IN_SCOPE, OUT_OF_SCOPE]
+    else:
+        scopes = [{None: ALL_CASES, True: IN_SCOPE, False: OUT_OF_SCOPE}[filters.in_scope]]
+    yes = cast(questions.yes_count, Float)
+    relevant = cast(questions.yes_count + questions.no_count, Float)
+    scored = relevant > 0
+    share = case((scored, yes * 100.0 / relevant))
+    means = (
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
+            literal_column("2").label("kind"),
+            *inspection_keys,
+            col(questions.question_code).label("q"),
+            cast(null(), String).label("v"),
+            func.count().label("n"),
+            cast(null(), Integer).label("y"),
+            cast(null(), Integer).label("f"),
+            cast(func.avg(share), Float).label("mean"),
+            func.count(share).label("k"),
+            func.sum(case((scored, yes * yes))).label("syy"),
+            func.sum(case((scored, yes * relevant))).label("syn"),
+            func.sum(case((scored, relevant * relevant))).label("snn"),
+        )
+        .select_from(questions)
+        .join(matching, matching.c.id == questions.inspection_id)
+        .where(questions.facet == (facet or NO_FACET), col(questions.scope).in_(scopes))
+        .group_by(*inspection_keys, questions.question_code)
+    )
+    return union_all(pooled, means)
 
 
 def counted_answers(
@@ -323,28 +412,3 @@ def counted_answers(
     return answer_counts(
         source, [*keys, subject.inspection_id.label("insp")], subject_filters(source, filters)
     ).join(matching, matching.c.id == subject.inspection_id)
-
-
-def answers_per_inspection(
-    source: Source, matching: Subquery, dimensions: Dimensions, filters: AggregateFilters
-) -> Select[Any]:
-    """The answers grouped by group, inspection, question and value: from the tally when
-    it holds what is asked (no case fact but scope), else from the answers."""
-    tallied = (
-        source is CASES
-        and filters.trust is None
-        and all(d not in CASE_GROUPS or d is GroupBy.in_scope for d in dimensions)
-    )
-    if tallied:
-        return tallied_case_answers(matching, dimensions, filters)
-    return counted_answers(source, matching, dimensions, filters)
-
-
-def run_counts(session: Session, statement: Select[Any], width: int) -> list[tuple[Any, ...]]:
-    """The counts statement's rows, each normalised to
-    (kind, key, q, v, n, y, f, mean, k, syy, syn, snn) with the group key as a tuple."""
-    rows = []
-    for row in session.exec(statement).all():  # type: ignore[call-overload]
-        values = tuple(row)
-        rows.append((values[0], tuple(values[1 : 1 + width]), *values[1 + width :]))
-    return rows

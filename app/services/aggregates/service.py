@@ -22,7 +22,6 @@ from app.models.scores import (
     FrameworkRef,
     PooledInstrument,
     PooledQuestion,
-    QuestionScore,
     SubjectCounts,
 )
 from app.rules.national_standards import FAIL, NS_CHECKS, PASS, UNKNOWN
@@ -31,7 +30,7 @@ from app.rules.question_figures import (
     NATIONAL_STANDARDS_TITLE,
     Tally,
     national_standards_row,
-    question_row,
+    question_fields,
     rollups,
 )
 from app.rules.statistics import (
@@ -50,17 +49,19 @@ from app.services.aggregates.queries import (
     AggregateFilters,
     Dimensions,
     GroupBy,
-    answers_per_inspection,
     by_cases,
+    counted_answers,
     counts_statement,
     group_keys,
     matching_inspections,
-    run_counts,
     subject_counts,
     subject_filters,
+    tallied_counts,
+    tally_facet,
 )
+from app.services.cases.tally import CHECK_PREFIX
 from app.services.frameworks import service as frameworks
-from app.services.scoring.counts import CASES, RESPONDENTS, Source
+from app.services.scoring.counts import CASES, RESPONDENTS
 
 __all__ = [
     "CASE_GROUPS",
@@ -93,6 +94,8 @@ class GroupFigures:
     cases: int = 0
     respondents: int = 0
     tallies: dict[str, Tally] = field(default_factory=dict)
+    # Per question: the inspections with a row of it (for a check: with cases in the group).
+    present: dict[str, int] = field(default_factory=dict)
     # Per question: (mean of the inspections' percents, inspections with one, Σy², Σyn, Σn²).
     means: dict[str, tuple[float | None, int, float, float, float]] = field(default_factory=dict)
 
@@ -221,7 +224,6 @@ def _gather(
     period: Period,
     *,
     with_survey: bool,
-    with_mean: bool,
 ) -> dict[tuple[Any, ...], GroupFigures]:
     """Per group key: inspection, case and respondent counts, tallies and inspection means."""
     groups: dict[tuple[Any, ...], GroupFigures] = {}
@@ -229,6 +231,7 @@ def _gather(
         framework_ids, filters, dimensions, period.start_from, period.start_to
     )
     width = len(dimensions)
+    dialect = session.get_bind().dialect.name
     case_grouped = by_cases(dimensions) or filters.case_level
     if not case_grouped:
         keyed = [matching.c[f"g{index}"] for index in range(width)]
@@ -237,34 +240,51 @@ def _gather(
             # One selected column comes back as a plain value, not a row.
             key, count = (tuple(row[:width]), row[width]) if keyed else ((), row)
             groups.setdefault(key, GroupFigures()).inspections = int(count)
-    sources: list[Source] = [CASES, RESPONDENTS] if with_survey else [CASES]
-    for source in sources:
+    facet = tally_facet(dimensions, filters)
+    if facet is not None:
+        # The tally holds the checks beside the answers: one statement counts both, and
+        # the cases are the outcomes of any one check.
+        _add_counts(session, groups, tallied_counts(matching, dimensions, filters, facet), width)
+        for figures in groups.values():
+            _cases_from_checks(figures, case_grouped)
+    else:
         for key, inspections, subjects in subject_counts(
-            session, source, matching, dimensions, filters
+            session, CASES, matching, dimensions, filters
         ):
             figures = groups.setdefault(key, GroupFigures())
-            if source is CASES:
-                figures.cases = subjects
-                if case_grouped:
-                    figures.inspections = inspections
-            else:
-                figures.respondents = subjects
-        per = answers_per_inspection(source, matching, dimensions, filters)
-        _add_counts(session, groups, counts_statement(per, width, with_mean=with_mean), width)
-    ns_per = ns_sql.outcomes_per_inspection(
-        matching, group_keys(matching, dimensions), subject_filters(CASES, filters)
-    )
-    _add_counts(
-        session, groups, counts_statement(ns_per, width, with_mean=with_mean), width, prefix=NS
-    )
+            figures.cases = subjects
+            if case_grouped:
+                figures.inspections = inspections
+        per = counted_answers(CASES, matching, dimensions, filters)
+        _add_counts(session, groups, counts_statement(per, width, dialect), width)
+        ns_per = ns_sql.outcomes_per_inspection(
+            matching, group_keys(matching, dimensions), subject_filters(CASES, filters)
+        )
+        _add_counts(session, groups, counts_statement(ns_per, width, dialect), width, prefix=NS)
+    if with_survey:
+        for key, _, subjects in subject_counts(session, RESPONDENTS, matching, dimensions, filters):
+            groups.setdefault(key, GroupFigures()).respondents = subjects
+        per = counted_answers(RESPONDENTS, matching, dimensions, filters)
+        _add_counts(session, groups, counts_statement(per, width, dialect), width)
     if not dimensions:
         groups.setdefault((), GroupFigures())
     return groups
 
 
+# Every case has one outcome of each check: the first check's counts are the cases.
+CASES_CHECK = CHECK_PREFIX + NS_CHECKS[0]
+
+
+def _cases_from_checks(figures: GroupFigures, case_grouped: bool) -> None:
+    tally = figures.tallies.get(CASES_CHECK)
+    figures.cases = sum(tally.values.values()) if tally else 0
+    if case_grouped:
+        figures.inspections = figures.present.get(CASES_CHECK, 0)
+
+
 NS_SHOWN = {PASS: "met", FAIL: "not_met", UNKNOWN: "unknown"}
 # National Standards checks are keyed apart from the framework's questions.
-NS = f"{NATIONAL_STANDARDS}:"
+NS = CHECK_PREFIX
 
 
 def _add_counts(
@@ -274,14 +294,23 @@ def _add_counts(
     width: int,
     prefix: str = "",
 ) -> None:
-    for kind, key, code, value, n, yes, no, mean, scored, syy, syn, snn in run_counts(
-        session, statement, width
-    ):
-        figures = groups.setdefault(key, GroupFigures())
-        if kind == 1:
-            figures.tallies.setdefault(prefix + code, Tally()).add(value, int(yes), int(no), int(n))
+    """Fold the counts statement's rows (counts_statement) into the groups' figures."""
+    end = 1 + width
+    for row in session.connection().execute(statement).all():
+        key = tuple(row[1:end]) if width else ()
+        figures = groups.get(key)
+        if figures is None:
+            figures = groups[key] = GroupFigures()
+        code = prefix + row[end]
+        if row[0] == 1:
+            tally = figures.tallies.get(code)
+            if tally is None:
+                tally = figures.tallies[code] = Tally()
+            tally.add(row[end + 1], int(row[end + 3]), int(row[end + 4]), int(row[end + 2]))
         else:
-            figures.means[prefix + code] = (
+            mean, scored, syy, syn, snn = row[end + 5 : end + 10]
+            figures.present[code] = int(row[end + 2])
+            figures.means[code] = (
                 None if mean is None else float(mean),
                 int(scored),
                 float(syy or 0),
@@ -303,17 +332,18 @@ def _compared(yes: int, relevant: int, percent_now: float | None, other: Tally) 
 
 
 def _pooled(
-    row: QuestionScore,
+    row: dict[str, Any],
     key: str,
     figures: GroupFigures,
     compared: GroupFigures | None,
 ) -> PooledQuestion:
+    """A pooled question from a question's fields (question_fields) and its group's means."""
     mean, scored, syy, syn, snn = figures.means.get(key, (None, 0, 0.0, 0.0, 0.0))
     pooled = PooledQuestion(
-        **vars(row),
+        **row,
         mean_of_inspections=round1(mean),
         inspections_scored=scored,
-        ci95_clustered=clustered_interval(row.yes, row.relevant, scored, syy, syn, snn),
+        ci95_clustered=clustered_interval(row["yes"], row["relevant"], scored, syy, syn, snn),
     )
     if compared is not None:
         other = compared.tallies.get(key) or Tally()
@@ -331,16 +361,22 @@ def _instrument(
     respondents = instrument.subject is Subject.respondent
     subjects = figures.respondents if respondents else figures.cases
     other = (compared or GroupFigures()) if compare_on else None
-    rows = [
-        question_row(question, figures.tallies.get(question.code), subjects)
+    # Each question is built once, as the pooled model (no intermediate scored row).
+    questions = [
+        _pooled(
+            question_fields(question, figures.tallies.get(question.code), subjects),
+            question.code,
+            figures,
+            other,
+        )
         for question in instrument.questions
     ]
-    rolled = rollups(document, rows)
+    rolled = rollups(document, questions)
     return PooledInstrument(
         code=instrument.code,
         title=instrument.title,
         subject=instrument.subject.value,
-        questions=[_pooled(row, row.code, figures, other) for row in rows],
+        questions=questions,
         sections=rolled.sections,
         themes=rolled.themes,
         criteria=rolled.criteria,
@@ -353,7 +389,7 @@ def _national_standards(
     other = (compared or GroupFigures()) if compare_on else None
     questions = [
         _pooled(
-            national_standards_row(code, figures.tallies.get(NS + code), figures.cases),
+            dict(vars(national_standards_row(code, figures.tallies.get(NS + code), figures.cases))),
             NS + code,
             figures,
             other,
@@ -396,14 +432,10 @@ def aggregate(
     instruments = [item for item in pooled if with_survey or item.subject is not Subject.respondent]
     ids = [item.id for item in versions]
     main = Period(filters.start_from, filters.start_to)
-    groups = _gather(
-        session, ids, filters, dimensions, main, with_survey=with_survey, with_mean=True
-    )
+    groups = _gather(session, ids, filters, dimensions, main, with_survey=with_survey)
     earlier: dict[tuple[Any, ...], GroupFigures] = {}
     if compare is not None:
-        earlier = _gather(
-            session, ids, filters, dimensions, compare, with_survey=with_survey, with_mean=False
-        )
+        earlier = _gather(session, ids, filters, dimensions, compare, with_survey=with_survey)
     rows = []
     for key, label in labelled_keys(session, dimensions, set(groups) | set(earlier)):
         figures = groups.get(key) or GroupFigures()

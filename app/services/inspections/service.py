@@ -21,6 +21,7 @@ from app.models.inspection import (
 from app.models.page import Page
 from app.models.reference import ProgrammeKind
 from app.services.audit import service as audit
+from app.services.cases import tally as answer_tally
 from app.services.frameworks import service as frameworks
 from app.services.reference import service as reference
 from app.services.review import history as review_history
@@ -260,11 +261,19 @@ def update(
         )
     if faults:
         raise ValidationFailed("the update is not valid", errors=faults)
+    moved = (
+        "fieldwork_start" in changes and changes["fieldwork_start"] != inspection.fieldwork_start
+    )
+    if moved:
+        answer_tally.lock_for_case_writes(session, inspection)
     before = {name: getattr(inspection, name) for name in changes}
     for name, value in changes.items():
         # A null list means "clear it"; a null fieldwork_end means "not yet known".
         setattr(inspection, name, [] if value is None and name in LIST_FIELDS else value)
     _touch(session, inspection)
+    if moved:
+        # A National Standards check is judged against the fieldwork start: recount it.
+        answer_tally.refresh(session, inspection.id)
     audit.record(
         session,
         principal,

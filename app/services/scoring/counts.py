@@ -35,11 +35,14 @@ def answer_counts(
     where: Iterable[Any] = (),
     *,
     by_value: bool = True,
+    fixed: Iterable[Any] = (),
 ) -> Select[*tuple[Any, ...]]:
-    """Rows (*keys, q, [v,] n, y, f): per question (and value) the answers, the yes and the no.
+    """Rows (*fixed, *keys, q, [v,] n, y, f): per question (and value) the answers, the yes
+    and the no.
 
     Answers are those of the subjects matching `where`; `keys` (columns of the answer or
-    subject tables, labelled as the caller needs them) are grouped by as well.
+    subject tables, labelled as the caller needs them) are grouped by as well; `fixed` are
+    constants selected in front, not grouped by.
     """
     answer, subject = source.answer, source.subject
     sufficient = answer.sufficient
@@ -48,6 +51,7 @@ def answer_counts(
         group.append(answer.value.label("v"))
     return (
         Select(
+            *fixed,
             *group,
             func.count().label("n"),
             func.sum(case((sufficient.is_(True), 1), else_=0)).label("y"),
