@@ -282,15 +282,25 @@ def counts_statement(per_source: Select[Any] | CompoundSelect, width: int, diale
             .group_by(*group, source.c.insp, source.c.q)
             .subquery("by_inspection")
         )
-    yes = cast(inspection_rows.c.y, Float)
-    relevant = cast(inspection_rows.c.y + inspection_rows.c.f, Float)
-    scored = relevant > 0
-    share = case((scored, yes * 100.0 / relevant))
     inner_group = [inspection_rows.c[f"g{index}"] for index in range(width)]
     means = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
         literal_column("2").label("kind"),
         *inner_group,
         inspection_rows.c.q,
+        *_means(inspection_rows.c.y, inspection_rows.c.f),
+    ).group_by(*inner_group, inspection_rows.c.q)
+    return union_all(pooled, means)
+
+
+def _means(yes_count: Any, no_count: Any) -> list[Any]:
+    """A means row's columns after its group and question, over one row per inspection:
+    the mean of the inspections' percents, how many had one, and the sums the clustered
+    interval needs (yes², yes·relevant, relevant²)."""
+    yes = cast(yes_count, Float)
+    relevant = cast(yes_count + no_count, Float)
+    scored = relevant > 0
+    share = case((scored, yes * 100.0 / relevant))
+    return [
         cast(null(), String).label("v"),
         func.count().label("n"),
         cast(null(), Integer).label("y"),
@@ -300,8 +310,7 @@ def counts_statement(per_source: Select[Any] | CompoundSelect, width: int, diale
         func.sum(case((scored, yes * yes))).label("syy"),
         func.sum(case((scored, yes * relevant))).label("syn"),
         func.sum(case((scored, relevant * relevant))).label("snn"),
-    ).group_by(*inner_group, inspection_rows.c.q)
-    return union_all(pooled, means)
+    ]
 
 
 def _no_means() -> list[Any]:
@@ -376,24 +385,12 @@ def tallied_counts(
         scopes = [IN_SCOPE, OUT_OF_SCOPE]
     else:
         scopes = [{None: ALL_CASES, True: IN_SCOPE, False: OUT_OF_SCOPE}[filters.in_scope]]
-    yes = cast(questions.yes_count, Float)
-    relevant = cast(questions.yes_count + questions.no_count, Float)
-    scored = relevant > 0
-    share = case((scored, yes * 100.0 / relevant))
     means = (
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four fixed columns
             literal_column("2").label("kind"),
             *inspection_keys,
             col(questions.question_code).label("q"),
-            cast(null(), String).label("v"),
-            func.count().label("n"),
-            cast(null(), Integer).label("y"),
-            cast(null(), Integer).label("f"),
-            cast(func.avg(share), Float).label("mean"),
-            func.count(share).label("k"),
-            func.sum(case((scored, yes * yes))).label("syy"),
-            func.sum(case((scored, yes * relevant))).label("syn"),
-            func.sum(case((scored, relevant * relevant))).label("snn"),
+            *_means(questions.yes_count, questions.no_count),
         )
         .select_from(questions)
         .join(matching, matching.c.id == questions.inspection_id)
