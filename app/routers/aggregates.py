@@ -30,7 +30,7 @@ from app.services.documents.render import render_html, render_pdf
 from app.web.deps import ReadCaseExtract, ReadScores, SessionDep, StreamSessionDep
 from app.web.http import json_with_etag
 from app.web.negotiation import negotiate, varies_by_accept
-from app.web.openapi_docs import problem_responses
+from app.web.openapi_docs import document_responses, problem_responses
 from app.web.routing import IndexedRouter
 
 router = IndexedRouter(prefix="/api/v1", tags=["scores"])
@@ -198,15 +198,7 @@ def get_case_extract(
     "/aggregate-report",
     operation_id="get_aggregate_report",
     response_model=AggregateReport,
-    responses={
-        200: {
-            "content": {
-                "text/html": {"schema": {"type": "string"}},
-                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-            }
-        },
-        **problem_responses(406),
-    },
+    responses=document_responses(),
 )
 @varies_by_accept
 def get_aggregate_report(

@@ -13,7 +13,7 @@ from app.services.findings.document import findings_document
 from app.services.findings.service import provisional_findings
 from app.web.deps import InspectionDep, ReadScores, SessionDep
 from app.web.negotiation import negotiate, varies_by_accept
-from app.web.openapi_docs import problem_responses
+from app.web.openapi_docs import document_responses
 from app.web.routing import IndexedRouter
 
 router = IndexedRouter(prefix="/api/v1", tags=["scores"])
@@ -24,15 +24,7 @@ FINDINGS_TYPES = ("application/json", "text/html", "application/pdf")
     "/inspections/{inspection_id}/provisional-findings",
     operation_id="get_provisional_findings",
     response_model=ProvisionalFindings,
-    responses={
-        200: {
-            "content": {
-                "text/html": {"schema": {"type": "string"}},
-                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-            }
-        },
-        **problem_responses(406),
-    },
+    responses=document_responses(),
 )
 @varies_by_accept
 def get_provisional_findings(

@@ -33,7 +33,7 @@ from app.web.http import (
     require_match,
 )
 from app.web.negotiation import negotiate, varies_by_accept
-from app.web.openapi_docs import problem_responses
+from app.web.openapi_docs import document_responses, problem_responses
 from app.web.routing import IndexedRouter
 
 router = IndexedRouter(prefix="/api/v1", tags=["findings letters"])
@@ -103,15 +103,7 @@ async def list_letters(
     "/findings-letters/{letter_id}",
     operation_id="get_findings_letter",
     response_model=LetterRead,
-    responses={
-        200: {
-            "content": {
-                "text/html": {"schema": {"type": "string"}},
-                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-            }
-        },
-        **problem_responses(406),
-    },
+    responses=document_responses(),
 )
 @varies_by_accept
 def get_letter(

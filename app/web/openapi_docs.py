@@ -67,6 +67,19 @@ def problem_responses(*statuses: int) -> Responses:
     return {status: {"description": descriptions[status], "model": Problem} for status in statuses}
 
 
+def document_responses() -> Responses:
+    """A document the route serves as JSON (its model), a printable HTML page or a PDF."""
+    return {
+        200: {
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            }
+        },
+        **problem_responses(406),
+    }
+
+
 API_ERRORS = problem_responses(400, 401, 403, 404, 422, 503)
 
 
