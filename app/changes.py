@@ -3,9 +3,13 @@
 On PostgreSQL, triggers on the tables that cached reads depend on send a notification
 when a transaction that changed them commits (migration `20261201_change_notifications`):
 `inspection:<id>` for an inspection and the rows under it, `accounts` for user accounts
-and service clients, `letters` for findings letters. One listener thread per process
-counts them per key. A cached value remembers the count it was computed under, and is
-served with no database round trip while the count stays the same.
+and service clients, `letters` for findings letters, `reference` for the estate, the
+probation areas, the programmes and the frameworks (migration
+`20261201_reference_notifications`). One listener thread per process counts them per key,
+and counts every inspection's and the reference data's changes once more under
+`aggregates`: what an aggregate across inspections pools. A cached value remembers the
+count it was computed under, and is served with no database round trip while the count
+stays the same.
 
 The feed answers "I can't say" (None) whenever it might have missed a change: before
 its listener has connected, after the connection dropped (until it is back, and then
@@ -35,12 +39,25 @@ log = logging.getLogger("omi.changes")
 CHANNEL = "omi_changes"
 ACCOUNTS = "accounts"
 LETTERS = "letters"
+REFERENCE = "reference"
+AGGREGATES = "aggregates"
 # How the listener's connection is named in pg_stat_activity.
 APPLICATION = "omi-change-feed"
 
 
+INSPECTION_PREFIX = "inspection:"
+
+
 def inspection_key(inspection_id: str) -> str:
-    return f"inspection:{inspection_id}"
+    return INSPECTION_PREFIX + inspection_id
+
+
+def counted_under(key: str) -> tuple[str, ...]:
+    """The keys a notification counts under: its own, and `aggregates` for any change an
+    aggregate across inspections could show."""
+    if key.startswith(INSPECTION_PREFIX) or key == REFERENCE:
+        return (key, AGGREGATES)
+    return (key,)
 
 
 @dataclass(frozen=True)
@@ -72,7 +89,8 @@ class ChangeFeed:
 
     def note(self, key: str) -> None:
         with self._lock:
-            self._counts[key] = self._counts.get(key, 0) + 1
+            for counted in counted_under(key):
+                self._counts[counted] = self._counts.get(counted, 0) + 1
 
     def invalidate_all(self) -> None:
         """Everything cached so far is stale: a local commit, or a reconnected listener."""
@@ -201,14 +219,23 @@ class KeptBodies:
     """Response bodies kept under one change-feed key, served while the feed vouches for them.
 
     Nothing is kept while the feed cannot vouch (SQLite, or its listener not connected):
-    readers then compute every answer, as they would without this.
+    readers then compute every answer, as they would without this. At most `entries`
+    bodies and `max_bytes` of them are kept, the least recently kept dropped first.
     """
 
-    def __init__(self, key: str, entries: int = 1024, changes: ChangeFeed = feed) -> None:
+    def __init__(
+        self,
+        key: str,
+        entries: int = 1024,
+        max_bytes: int = 32 * 2**20,
+        changes: ChangeFeed = feed,
+    ) -> None:
         self.key = key
         self.entries = entries
+        self.max_bytes = max_bytes
         self.changes = changes
         self._kept: OrderedDict[Hashable, Kept] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def token(self) -> Token | None:
@@ -223,10 +250,14 @@ class KeptBodies:
         return kept
 
     def put(self, key: Hashable, body: bytes, etag: str, token: Token | None) -> None:
-        if token is None:
+        if token is None or len(body) > self.max_bytes:
             return
         with self._lock:
+            replaced = self._kept.pop(key, None)
+            if replaced is not None:
+                self._bytes -= len(replaced.body)
             self._kept[key] = Kept(body, etag, token)
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.entries:
-                self._kept.popitem(last=False)
+            self._bytes += len(body)
+            while len(self._kept) > self.entries or self._bytes > self.max_bytes:
+                _, dropped = self._kept.popitem(last=False)
+                self._bytes -= len(dropped.body)

@@ -25,8 +25,9 @@ from app.auth.accounts import first_honoured_second
 from app.auth.permissions import Principal, Role
 from app.auth.security import issue_token
 from app.migrate import upgrade
-from app.models import FindingsLetter, Inspection, UserAccount
+from app.models import Establishment, FindingsLetter, Inspection, UserAccount
 from app.models.base import utcnow
+from app.models.reference import EstablishmentType
 from app.services.letters import service as letters
 from app.services.reference.loader import load_reference_data
 from tests.builders import approve_all, make_case, make_inspection
@@ -60,6 +61,14 @@ def database() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def elsewhere(database: str) -> Iterator[Engine]:
     engine = db.build_engine(database)
+
+    # This engine stands for another process: its commits must not pass for this
+    # process's own (app/changes.py marks every engine's writes), or a test of a
+    # notification would pass without one.
+    @event.listens_for(engine, "after_cursor_execute")
+    def _written_by_another_process(connection: Any, *_: Any) -> None:
+        connection.info.pop("wrote", None)
+
     with Session(engine) as session:
         load_reference_data(session)
         session.commit()
@@ -81,10 +90,19 @@ class Statements:
 
     def __init__(self, engine: Engine) -> None:
         self.count = 0
+        self.texts: list[str] = []
         event.listen(engine, "before_cursor_execute", self._seen)
 
-    def _seen(self, *_: Any) -> None:
+    def _seen(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.count += 1
+        self.texts.append(statement)
+
+    def reset(self) -> None:
+        self.count = 0
+        self.texts.clear()
+
+    def touching(self, table: str) -> list[str]:
+        return [statement for statement in self.texts if table in statement]
 
 
 @pytest.fixture
@@ -288,3 +306,115 @@ def test_an_account_enabled_again_here_keeps_its_old_tokens_refused(client, else
         assert changed.status_code == 200, changed.text
         # No waiting: this process's own commit made the kept principal stale.
         assert client.get(path, headers=old).status_code == 401
+
+
+AGGREGATES = "/api/v1/aggregates"
+BY_ESTABLISHMENT = {"framework": "omi-custody-2011", "group_by": "establishment"}
+BY_TYPE = {"framework": "omi-custody-2011", "group_by": "establishment_type"}
+
+
+def cases_by_group(response: Any, dimension: str) -> dict[Any, int]:
+    assert response.status_code == 200, response.text
+    return {row["group"][dimension]: row["cases"] for row in response.json()["rows"]}
+
+
+def test_a_kept_aggregate_is_served_without_counting_again(client, elsewhere, statements):
+    _, analyst = account(elsewhere, "analyst")
+    inspection_with_cases(elsewhere, 3)
+    first = client.get(AGGREGATES, params=BY_ESTABLISHMENT, headers=analyst)
+    assert first.status_code == 200
+    statements.reset()
+    again = client.get(AGGREGATES, params=BY_ESTABLISHMENT, headers=analyst)
+    conditional = client.get(
+        AGGREGATES,
+        params=BY_ESTABLISHMENT,
+        headers={**analyst, "If-None-Match": first.headers["etag"]},
+    )
+    assert again.content == first.content and conditional.status_code == 304
+    # The framework's versions are looked up; no tally, case or answer is read.
+    assert statements.touching("tally") == [] and statements.touching("inspection_case") == []
+    as_csv = client.get(AGGREGATES, params={**BY_ESTABLISHMENT, "format": "csv"}, headers=analyst)
+    csv_again = client.get(
+        AGGREGATES, params={**BY_ESTABLISHMENT, "format": "csv"}, headers=analyst
+    )
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert csv_again.content == as_csv.content and as_csv.headers["etag"] != first.headers["etag"]
+
+
+def test_a_case_written_elsewhere_reaches_the_next_aggregate(client, elsewhere):
+    _, analyst = account(elsewhere, "analyst")
+    inspection = inspection_with_cases(elsewhere, 2)
+    before = cases_by_group(
+        client.get(AGGREGATES, params=BY_ESTABLISHMENT, headers=analyst), "establishment"
+    )
+    add_case(elsewhere, inspection, "F910")
+    assert eventually(
+        lambda: (
+            cases_by_group(
+                client.get(AGGREGATES, params=BY_ESTABLISHMENT, headers=analyst), "establishment"
+            )["durham"]
+            == before["durham"] + 1
+        )
+    )
+
+
+def retype(engine: Engine, code: str, kind: EstablishmentType | None) -> None:
+    with Session(engine) as session:
+        prison = session.get(Establishment, code)
+        assert prison is not None
+        prison.type = kind
+        session.add(prison)
+        session.commit()
+
+
+def test_a_prison_retyped_elsewhere_reaches_the_next_aggregate(client, elsewhere):
+    _, analyst = account(elsewhere, "analyst")
+    with Session(elsewhere) as session:
+        # The only inspection at Frankland (a training prison): the builder's is Durham.
+        inspection = make_inspection(session, establishment="frankland")
+        make_case(session, inspection, "F001", {"rmp_sufficient": "yes"})
+        session.commit()
+    before = cases_by_group(
+        client.get(AGGREGATES, params=BY_TYPE, headers=analyst), "establishment_type"
+    )
+    retype(elsewhere, "frankland", EstablishmentType.women)
+    try:
+        assert eventually(
+            lambda: (
+                cases_by_group(
+                    client.get(AGGREGATES, params=BY_TYPE, headers=analyst), "establishment_type"
+                ).get("women", 0)
+                == before.get("women", 0) + 1
+            )
+        )
+    finally:
+        retype(elsewhere, "frankland", EstablishmentType.training)
+
+
+def test_a_case_written_here_reaches_the_aggregate_at_once(client, elsewhere):
+    _, analyst = account(elsewhere, "analyst")
+    _, admin = account(elsewhere, "admin")
+    inspection = inspection_with_cases(elsewhere, 1)
+    before = cases_by_group(
+        client.get(AGGREGATES, params=BY_ESTABLISHMENT, headers=analyst), "establishment"
+    )
+    case = {
+        "case_ref": "F920",
+        "home_trust": "durham-tees-valley",
+        "sex": "male",
+        "age_at_sentence": 30,
+        "sentence_type": "determinate",
+        "sentence_months": 48,
+        "rosh": "high",
+        "mappa_level": 0,
+        "ppo": False,
+        "sentence_date": "2010-06-01",
+        "answers": {},
+    }
+    created = client.post(f"/api/v1/inspections/{inspection}/cases", json=case, headers=admin)
+    assert created.status_code == 201, created.text
+    # No waiting: this process's own commit made what it kept stale.
+    after = cases_by_group(
+        client.get(AGGREGATES, params=BY_ESTABLISHMENT, headers=analyst), "establishment"
+    )
+    assert after["durham"] == before["durham"] + 1

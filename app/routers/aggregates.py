@@ -9,6 +9,8 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
+from app.changes import AGGREGATES, KeptBodies
+from app.etag import etag_of
 from app.models import Framework
 from app.models.aggregate_report import AggregateReport
 from app.models.reference import EstablishmentType
@@ -28,7 +30,7 @@ from app.services.aggregates.service import (
 )
 from app.services.documents.render import render_html, render_pdf
 from app.web.deps import ReadCaseExtract, ReadScores, SessionDep, StreamSessionDep
-from app.web.http import json_with_etag
+from app.web.http import body_and_etag, json_with_etag, not_modified
 from app.web.negotiation import negotiate, varies_by_accept
 from app.web.openapi_docs import document_responses, problem_responses
 from app.web.routing import IndexedRouter
@@ -94,6 +96,10 @@ CompareTo = Annotated[
     IsoDate | None, Query(description="Comparison period: fieldwork starts on or before")
 ]
 REPORT_TYPES = ("application/json", "text/html", "application/pdf")
+# Aggregate bodies kept per query while nothing they pool changes (app/changes.py): one
+# grouped by establishment is megabytes of figures built in Python, read far more often
+# than the inspections under it change. A few dozen such bodies at most.
+kept_aggregates = KeptBodies(AGGREGATES, entries=256, max_bytes=96 * 2**20)
 
 
 def compare_period(compare_from: CompareFrom = None, compare_to: CompareTo = None) -> Period | None:
@@ -138,16 +144,29 @@ def get_aggregates(
         else negotiate(request.headers.get("accept"), None, ("application/json", "text/csv"))
     )
     compare = compare_period(compare_from, compare_to)
-    table = aggregate(session, versions, filters, parse_group_by(group_by), compare)
+    dimensions = parse_group_by(group_by)
+    key = (tuple(item.id for item in versions), filters, dimensions, compare, media_type)
+    kept = kept_aggregates.get(key)
+    if kept is None:
+        # Taken before computing: a change that commits meanwhile makes the body stale.
+        token = kept_aggregates.token()
+        table = aggregate(session, versions, filters, dimensions, compare)
+        if media_type == "text/csv":
+            body = to_csv(table).encode()
+            etag = etag_of(body)
+        else:
+            body, etag = body_and_etag(table)
+        kept_aggregates.put(key, body, etag, token)
+    else:
+        body, etag = kept.body, kept.etag
+    headers = {"ETag": etag}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
     if media_type == "text/csv":
-        return Response(
-            to_csv(table),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="aggregates-{table.framework.code}.csv"'
-            },
-        )
-    return json_with_etag(request, table)
+        name = versions[0].code
+        headers["Content-Disposition"] = f'attachment; filename="aggregates-{name}.csv"'
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get(

@@ -1,0 +1,55 @@
+"""Kept response bodies: which notifications make them stale, and how much is kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.changes import AGGREGATES, LETTERS, REFERENCE, ChangeFeed, KeptBodies, inspection_key
+
+
+@pytest.fixture
+def live() -> ChangeFeed:
+    feed = ChangeFeed()
+    feed.set_live(True)
+    return feed
+
+
+@pytest.mark.parametrize("key", [inspection_key("abc"), REFERENCE])
+def test_an_inspection_or_the_reference_data_changing_makes_aggregates_stale(live, key):
+    kept = KeptBodies(AGGREGATES, changes=live)
+    kept.put("pooled", b"{}", '"e"', kept.token())
+    assert kept.get("pooled") is not None
+    live.note(key)
+    assert kept.get("pooled") is None
+
+
+@pytest.mark.parametrize("key", [LETTERS, "accounts"])
+def test_a_letter_or_an_account_changing_leaves_aggregates_kept(live, key):
+    kept = KeptBodies(AGGREGATES, changes=live)
+    kept.put("pooled", b"{}", '"e"', kept.token())
+    live.note(key)
+    assert kept.get("pooled") is not None
+
+
+def test_the_oldest_bodies_go_first_when_the_bytes_run_out(live):
+    kept = KeptBodies(AGGREGATES, entries=10, max_bytes=10, changes=live)
+    token = kept.token()
+    kept.put("a", b"1234", '"a"', token)
+    kept.put("b", b"1234", '"b"', token)
+    kept.put("a", b"12", '"a2"', token)  # replaced: its old bytes no longer count
+    kept.put("c", b"1234", '"c"', token)
+    assert [key for key in "abc" if kept.get(key) is not None] == ["a", "b", "c"]
+    kept.put("d", b"123", '"d"', token)  # 13 bytes: the least recently kept goes
+    assert [key for key in "abcd" if kept.get(key) is not None] == ["a", "c", "d"]
+
+
+def test_a_body_larger_than_the_bound_is_not_kept(live):
+    kept = KeptBodies(AGGREGATES, max_bytes=4, changes=live)
+    kept.put("big", b"12345", '"big"', kept.token())
+    assert kept.get("big") is None
+
+
+def test_nothing_is_kept_while_the_feed_cannot_vouch():
+    kept = KeptBodies(AGGREGATES, changes=ChangeFeed())
+    kept.put("pooled", b"{}", '"e"', kept.token())
+    assert kept.get("pooled") is None
