@@ -41,11 +41,9 @@ ACCOUNTS = "accounts"
 LETTERS = "letters"
 REFERENCE = "reference"
 AGGREGATES = "aggregates"
+INSPECTION_PREFIX = "inspection:"
 # How the listener's connection is named in pg_stat_activity.
 APPLICATION = "omi-change-feed"
-
-
-INSPECTION_PREFIX = "inspection:"
 
 
 def inspection_key(inspection_id: str) -> str:
@@ -220,7 +218,7 @@ class KeptBodies:
 
     Nothing is kept while the feed cannot vouch (SQLite, or its listener not connected):
     readers then compute every answer, as they would without this. At most `entries`
-    bodies and `max_bytes` of them are kept, the least recently kept dropped first.
+    bodies and `max_bytes` of them are kept, the least recently used dropped first.
     """
 
     def __init__(
@@ -245,9 +243,18 @@ class KeptBodies:
     def get(self, key: Hashable) -> Kept | None:
         with self._lock:
             kept = self._kept.get(key)
-        if kept is None or not self.changes.fresh(self.key, kept.token):
+        if kept is None:
             return None
-        return kept
+        fresh = self.changes.fresh(self.key, kept.token)
+        with self._lock:
+            if self._kept.get(key) is kept:
+                if fresh:
+                    self._kept.move_to_end(key)
+                else:
+                    # Stale for good: the feed's counts only grow. Free its bytes now.
+                    del self._kept[key]
+                    self._bytes -= len(kept.body)
+        return kept if fresh else None
 
     def put(self, key: Hashable, body: bytes, etag: str, token: Token | None) -> None:
         if token is None or len(body) > self.max_bytes:

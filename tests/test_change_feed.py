@@ -8,6 +8,7 @@ database on every read.
 
 from __future__ import annotations
 
+import copy
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,8 +29,9 @@ from app.migrate import upgrade
 from app.models import Establishment, FindingsLetter, Inspection, UserAccount
 from app.models.base import utcnow
 from app.models.reference import EstablishmentType
+from app.services.frameworks import service as frameworks
 from app.services.letters import service as letters
-from app.services.reference.loader import load_reference_data
+from app.services.reference.loader import load_reference_data, read_reference
 from tests.builders import approve_all, make_case, make_inspection
 from tests.conftest import _create_pg_database, backend
 
@@ -89,9 +91,13 @@ class Statements:
     """Statements the app's engine sends while counting."""
 
     def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.count = 0
         self.texts: list[str] = []
         event.listen(engine, "before_cursor_execute", self._seen)
+
+    def stop(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
 
     def _seen(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.count += 1
@@ -106,8 +112,10 @@ class Statements:
 
 
 @pytest.fixture
-def statements(client: TestClient) -> Statements:
-    return Statements(db.get_engine())
+def statements(client: TestClient) -> Iterator[Statements]:
+    seen = Statements(db.get_engine())
+    yield seen
+    seen.stop()
 
 
 def account(engine: Engine, role: str, trust: str | None = None) -> tuple[str, dict[str, str]]:
@@ -334,11 +342,93 @@ def test_a_kept_aggregate_is_served_without_counting_again(client, elsewhere, st
     # The framework's versions are looked up; no tally, case or answer is read.
     assert statements.touching("tally") == [] and statements.touching("inspection_case") == []
     as_csv = client.get(AGGREGATES, params={**BY_ESTABLISHMENT, "format": "csv"}, headers=analyst)
+    statements.reset()
     csv_again = client.get(
         AGGREGATES, params={**BY_ESTABLISHMENT, "format": "csv"}, headers=analyst
     )
+    csv_conditional = client.get(
+        AGGREGATES,
+        params={**BY_ESTABLISHMENT, "format": "csv"},
+        headers={**analyst, "If-None-Match": as_csv.headers["etag"]},
+    )
     assert as_csv.headers["content-type"].startswith("text/csv")
     assert csv_again.content == as_csv.content and as_csv.headers["etag"] != first.headers["etag"]
+    assert csv_conditional.status_code == 304 and statements.touching("tally") == []
+
+
+def test_each_query_keeps_its_own_aggregate(client, elsewhere):
+    _, analyst = account(elsewhere, "analyst")
+    inspection_with_cases(elsewhere, 2)
+    framework = {"framework": "omi-custody-2011"}
+    queries = [
+        framework,
+        {**framework, "status": "fieldwork"},
+        BY_ESTABLISHMENT,
+        BY_TYPE,
+        {**framework, "establishment": "durham"},
+        {**framework, "in_scope": True},
+        {**framework, "compare_from": "2009-01-01", "compare_to": "2010-12-31"},
+    ]
+    first = [client.get(AGGREGATES, params=query, headers=analyst) for query in queries]
+    again = [client.get(AGGREGATES, params=query, headers=analyst) for query in queries]
+    assert [response.content for response in again] == [response.content for response in first]
+    documents = [response.json() for response in again]
+    assert len({response.content for response in again}) == len(queries)
+    assert documents[1]["filters"]["status"] == ["fieldwork"]
+    assert [document["group_by"] for document in documents[2:4]] == [
+        "establishment",
+        "establishment_type",
+    ]
+    assert documents[4]["filters"]["establishment"] == "durham"
+    assert documents[5]["filters"]["in_scope"] is True
+    assert documents[6]["compare"] == {"from": "2009-01-01", "to": "2010-12-31"}
+
+
+@pytest.mark.parametrize("table", ["establishment", "trust", "region", "programme", "framework"])
+def test_a_write_elsewhere_to_reference_data_makes_aggregates_stale(client, elsewhere, table):
+    before = changes.feed.token(changes.AGGREGATES)
+    with elsewhere.begin() as connection:
+        # A statement trigger: any write to the table notifies, whatever rows it touched.
+        connection.execute(text(f"UPDATE {table} SET code = code WHERE code = 'none'"))
+    assert eventually(lambda: changes.feed.token(changes.AGGREGATES) != before)
+
+
+def test_a_framework_replaced_elsewhere_while_a_read_starts_is_not_kept(
+    client, elsewhere, monkeypatch
+):
+    """The versions are read before the token is taken: a draft framework replaced in
+    place (same id) in between must not be kept as the replacement's aggregate."""
+    from app.routers import aggregates as router
+
+    _, analyst = account(elsewhere, "analyst")
+    document = read_reference("omi-custody-2011.yaml")
+    document["code"] = f"draft-{uuid.uuid4().hex[:6]}"
+    with Session(elsewhere) as session:
+        frameworks.store(session, document, "feed-test")
+        session.commit()
+    retitled = copy.deepcopy(document)
+    retitled["instruments"][0]["title"] = "Retitled elsewhere"
+    real_token = router.kept_aggregates.token
+
+    def replaced_first() -> changes.Token | None:
+        before = changes.feed.token(changes.AGGREGATES)
+        with Session(elsewhere) as session:
+            frameworks.store(session, retitled, "feed-test")
+            session.commit()
+        assert eventually(lambda: changes.feed.token(changes.AGGREGATES) != before)
+        return real_token()
+
+    params = {"framework": document["code"]}
+
+    def first_title() -> str:
+        response = client.get(AGGREGATES, params=params, headers=analyst)
+        assert response.status_code == 200, response.text
+        return response.json()["rows"][0]["instruments"][0]["title"]
+
+    monkeypatch.setattr(router.kept_aggregates, "token", replaced_first)
+    assert first_title() == document["instruments"][0]["title"]  # read as it started
+    monkeypatch.setattr(router.kept_aggregates, "token", real_token)
+    assert first_title() == "Retitled elsewhere"
 
 
 def test_a_case_written_elsewhere_reaches_the_next_aggregate(client, elsewhere):

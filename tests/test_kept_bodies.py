@@ -37,8 +37,7 @@ def test_the_oldest_bodies_go_first_when_the_bytes_run_out(live):
     kept.put("a", b"1234", '"a"', token)
     kept.put("b", b"1234", '"b"', token)
     kept.put("a", b"12", '"a2"', token)  # replaced: its old bytes no longer count
-    kept.put("c", b"1234", '"c"', token)
-    assert [key for key in "abc" if kept.get(key) is not None] == ["a", "b", "c"]
+    kept.put("c", b"1234", '"c"', token)  # 10 bytes: all fit
     kept.put("d", b"123", '"d"', token)  # 13 bytes: the least recently kept goes
     assert [key for key in "abcd" if kept.get(key) is not None] == ["a", "c", "d"]
 
@@ -53,3 +52,22 @@ def test_nothing_is_kept_while_the_feed_cannot_vouch():
     kept = KeptBodies(AGGREGATES, changes=ChangeFeed())
     kept.put("pooled", b"{}", '"e"', kept.token())
     assert kept.get("pooled") is None
+
+
+def test_a_body_read_often_outlives_bodies_kept_after_it(live):
+    kept = KeptBodies(AGGREGATES, entries=2, changes=live)
+    token = kept.token()
+    kept.put("hot", b"1", '"h"', token)
+    kept.put("cold", b"2", '"c"', token)
+    assert kept.get("hot") is not None
+    kept.put("new", b"3", '"n"', token)
+    assert [key for key in ("hot", "cold", "new") if kept.get(key) is not None] == ["hot", "new"]
+
+
+def test_a_stale_body_gives_back_its_bytes(live):
+    kept = KeptBodies(AGGREGATES, max_bytes=4, changes=live)
+    kept.put("old", b"1234", '"o"', kept.token())
+    live.note(REFERENCE)
+    assert kept.get("old") is None
+    kept.put("new", b"1234", '"n"', kept.token())
+    assert kept.get("new") is not None

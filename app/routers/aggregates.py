@@ -98,7 +98,8 @@ CompareTo = Annotated[
 REPORT_TYPES = ("application/json", "text/html", "application/pdf")
 # Aggregate bodies kept per query while nothing they pool changes (app/changes.py): one
 # grouped by establishment is megabytes of figures built in Python, read far more often
-# than the inspections under it change. A few dozen such bodies at most.
+# than the inspections under it change. 96 MiB holds about twenty of the largest (4.7 MB,
+# by establishment over the estate); 256 bounds the small ones.
 kept_aggregates = KeptBodies(AGGREGATES, entries=256, max_bytes=96 * 2**20)
 
 
@@ -145,10 +146,14 @@ def get_aggregates(
     )
     compare = compare_period(compare_from, compare_to)
     dimensions = parse_group_by(group_by)
-    key = (tuple(item.id for item in versions), filters, dimensions, compare, media_type)
+    # The versions were read before the token below is taken, so the key names their
+    # content too: a draft replaced in place (same id) in that gap is another key.
+    pooled = tuple((item.id, item.checksum) for item in versions)
+    key = (pooled, filters, dimensions, compare, media_type)
     kept = kept_aggregates.get(key)
     if kept is None:
-        # Taken before computing: a change that commits meanwhile makes the body stale.
+        # Taken before the counts are read: a change that commits meanwhile makes the
+        # body stale.
         token = kept_aggregates.token()
         table = aggregate(session, versions, filters, dimensions, compare)
         if media_type == "text/csv":
