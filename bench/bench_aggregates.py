@@ -151,8 +151,9 @@ def run(repeat: int, framework_id: str, cases: int, csv_path: Path) -> None:
             return orjson.loads(response.content)
 
         through_app(None)
-        # As a server after start-up: what is loaded stays, and no collection walks it
-        # again (else each one walks the app and its frameworks, whoever allocates).
+        # Client and server share this process: without this, every collection the
+        # client's decoding sets off walks the server's objects too (the app and its
+        # frameworks), which a client in its own process would not.
         gc.collect()
         gc.freeze()
         rows = []
