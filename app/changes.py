@@ -26,7 +26,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,19 +66,27 @@ class Token:
     count: int
 
 
+# How long the feed vouches for caches after its listener last heard from the database.
+# The listener asks every second; a connection that hangs without failing (a stalled
+# link, a stuck proxy) would otherwise vouch until TCP gave up, minutes later.
+HEARD_WITHIN = 3.0
+
+
 class ChangeFeed:
     """Counts of committed changes per key, and whether they can be trusted right now."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
         self._epoch = 0
         self._live = False
+        self._clock = clock
+        self._heard_at = float("-inf")
 
     def token(self, key: str) -> Token | None:
         """The key's current token, or None while the feed may have missed a change."""
         with self._lock:
-            if not self._live:
+            if not self._live or self._clock() - self._heard_at > HEARD_WITHIN:
                 return None
             return Token(self._epoch, self._counts.get(key, 0))
 
@@ -90,6 +98,15 @@ class ChangeFeed:
             for counted in counted_under(key):
                 self._counts[counted] = self._counts.get(counted, 0) + 1
 
+    def heard(self) -> None:
+        """The listener's connection answered: it has passed on every notification so far."""
+        with self._lock:
+            now = self._clock()
+            if now - self._heard_at > HEARD_WITHIN:
+                # Silent too long: what was kept before may have missed a change.
+                self._epoch += 1
+            self._heard_at = now
+
     def invalidate_all(self) -> None:
         """Everything cached so far is stale: a local commit, or a reconnected listener."""
         with self._lock:
@@ -100,6 +117,8 @@ class ChangeFeed:
             # Whatever was cached while the listener could not hear is stale either way.
             self._epoch += 1
             self._live = live
+            if live:
+                self._heard_at = self._clock()
 
 
 feed = ChangeFeed()
@@ -171,7 +190,12 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
-                    self.dsn, autocommit=True, connect_timeout=5, application_name=APPLICATION
+                    self.dsn,
+                    autocommit=True,
+                    connect_timeout=5,
+                    application_name=APPLICATION,
+                    # Unacknowledged for 5 s: the link is gone; fail and reconnect.
+                    tcp_user_timeout=5000,
                 ) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.changes.set_live(True)
@@ -179,9 +203,14 @@ class Listener:
                     while not self._stop.is_set():
                         for notice in connection.notifies(timeout=1.0):
                             self.changes.note(notice.payload)
-                        # A connection can die without a word: ask, so the feed stops
-                        # vouching for caches within a second of losing its ear.
+                        # A connection can die, or hang, without a word: ask. Until it
+                        # answers, the feed stops vouching HEARD_WITHIN after the last
+                        # answer (ChangeFeed.token).
                         connection.execute("SELECT 1")
+                        # Drain what arrived with the answer before vouching again.
+                        for notice in connection.notifies(timeout=0):
+                            self.changes.note(notice.payload)
+                        self.changes.heard()
             except psycopg.Error as exc:
                 log.warning("change feed lost its connection", extra={"error": type(exc).__name__})
             self.changes.set_live(False)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
 from app import changes, config, db
@@ -34,6 +34,7 @@ from app.services.letters import service as letters
 from app.services.reference.loader import load_reference_data, read_reference
 from tests.builders import approve_all, make_case, make_inspection
 from tests.conftest import _create_pg_database, backend
+from tests.reliability.tcp_proxy import TcpProxy
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -508,3 +509,26 @@ def test_a_case_written_here_reaches_the_aggregate_at_once(client, elsewhere):
         client.get(AGGREGATES, params=BY_ESTABLISHMENT, headers=analyst), "establishment"
     )
     assert after["durham"] == before["durham"] + 1
+
+
+def test_a_listener_whose_connection_hangs_stops_vouching_within_seconds(database):
+    url = make_url(database)
+    with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        feed = changes.ChangeFeed()
+        listener = changes.Listener(proxied, feed)
+        listener.start()
+        try:
+            assert eventually(lambda: feed.token(changes.AGGREGATES) is not None, 5)
+            vouched = feed.token(changes.AGGREGATES)
+            proxy.hold()  # the link stays up and passes nothing: no error, no word
+            started = time.monotonic()
+            assert eventually(lambda: feed.token(changes.AGGREGATES) is None, 6)
+            assert time.monotonic() - started < changes.HEARD_WITHIN + 2
+            proxy.release()
+            # It answers again; what was kept before the hang stays stale.
+            assert eventually(lambda: feed.token(changes.AGGREGATES) is not None, 5)
+            assert feed.token(changes.AGGREGATES) != vouched
+        finally:
+            proxy.release()
+            listener.stop()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from app.changes import AGGREGATES, LETTERS, REFERENCE, ChangeFeed, KeptBodies, inspection_key
+from app.changes import (
+    AGGREGATES,
+    HEARD_WITHIN,
+    LETTERS,
+    REFERENCE,
+    ChangeFeed,
+    KeptBodies,
+    inspection_key,
+)
 
 
 @pytest.fixture
@@ -71,3 +79,27 @@ def test_a_stale_body_gives_back_its_bytes(live):
     assert kept.get("old") is None
     kept.put("new", b"1234", '"n"', kept.token())
     assert kept.get("new") is not None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_feed_that_has_not_heard_from_the_database_lately_vouches_for_nothing():
+    clock = Clock()
+    feed = ChangeFeed(clock)
+    feed.set_live(True)
+    kept = KeptBodies(AGGREGATES, changes=feed)
+    kept.put("pooled", b"{}", '"e"', kept.token())
+    clock.now += 2.5
+    feed.heard()
+    clock.now += 2.5  # heard 2.5 s ago: still vouching
+    assert kept.get("pooled") is not None
+    clock.now += HEARD_WITHIN  # a hung connection: nothing heard for longer
+    assert kept.token() is None and kept.get("pooled") is None
+    feed.heard()  # it answers again, but a change may have gone unheard meanwhile
+    assert kept.token() is not None and kept.get("pooled") is None

@@ -2,7 +2,8 @@
 
 Cutting closes every open connection and the listening socket, so the app sees what it
 would see if the server stopped: live connections drop, new ones are refused. Restoring
-listens on the same port again.
+listens on the same port again. Holding keeps every connection open but forwards
+nothing until released: a link that hangs without failing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     def __enter__(self) -> TcpProxy:
         self.restore()
@@ -48,6 +51,13 @@ class TcpProxy:
             _close(listener)
         for sock in doomed:
             _close(sock)
+
+    def hold(self) -> None:
+        """Forward nothing more, in either direction, until released; drop nothing."""
+        self._flowing.clear()
+
+    def release(self) -> None:
+        self._flowing.set()
 
     @property
     def open_connections(self) -> int:
@@ -79,6 +89,7 @@ class TcpProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(CHUNK):
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass
