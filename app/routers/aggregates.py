@@ -37,6 +37,8 @@ from app.web.routing import IndexedRouter
 
 router = IndexedRouter(prefix="/api/v1", tags=["scores"])
 Code = Annotated[str | None, Query(max_length=64)]
+# Inspections named by one query: more than a report spans, and bounds the errors' size.
+MAX_INSPECTIONS = 500
 
 
 def pooled_versions(
@@ -52,7 +54,10 @@ def pooled_versions(
 
 def aggregate_filters(
     programme: Code = None,
-    inspection: Annotated[list[str] | None, Query(description="Repeatable")] = None,
+    inspection: Annotated[
+        list[Annotated[str, Field(max_length=64)]] | None,
+        Query(max_length=MAX_INSPECTIONS, description="Repeatable, at most 500"),
+    ] = None,
     establishment: Code = None,
     establishment_type: EstablishmentType | None = None,
     region: Annotated[

@@ -172,6 +172,21 @@ def test_repeatable_inspection_filter(client: TestClient, auth: Auth, estate: Es
     assert q(row)["mean_of_inspections"] == 50.0  # (75 + 25) / 2
 
 
+def test_at_most_500_inspections_are_named_and_each_id_is_short(
+    client: TestClient, auth: Auth, estate: Estate
+) -> None:
+    named = [estate.durham] * 500
+    assert table(client, auth, inspection=named)["rows"][0]["inspections"] == 1
+    for inspection in ([estate.durham] * 501, ["x" * 65]):
+        refused = client.get(
+            "/api/v1/aggregates",
+            params={"framework": FRAMEWORK, "inspection": inspection},
+            headers=auth("analyst"),
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+
+
 def test_case_level_filters_leave_the_anonymous_survey_out(
     client: TestClient, auth: Auth, estate: Estate
 ) -> None:
