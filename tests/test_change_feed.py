@@ -35,6 +35,7 @@ from app.services.reference.loader import load_reference_data, read_reference
 from tests.builders import approve_all, make_case, make_inspection
 from tests.conftest import _create_pg_database, backend
 from tests.reliability.tcp_proxy import TcpProxy
+from tests.routers.support import CASE_BODY
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -188,19 +189,7 @@ def test_a_write_here_is_read_back_at_once(client, elsewhere):
     inspection = inspection_with_cases(elsewhere, 2)
     path = f"/api/v1/inspections/{inspection}/scores"
     assert client.get(path, headers=inspector).json()["cases"] == 2
-    case = {
-        "case_ref": "F901",
-        "home_trust": "durham-tees-valley",
-        "sex": "male",
-        "age_at_sentence": 30,
-        "sentence_type": "determinate",
-        "sentence_months": 48,
-        "rosh": "high",
-        "mappa_level": 0,
-        "ppo": False,
-        "sentence_date": "2010-06-01",
-        "answers": {},
-    }
+    case = {**CASE_BODY, "case_ref": "F901"}
     created = client.post(f"/api/v1/inspections/{inspection}/cases", json=case, headers=admin)
     assert created.status_code == 201, created.text
     # No waiting: this process's own commit made what it kept stale.
@@ -489,19 +478,7 @@ def test_a_case_written_here_reaches_the_aggregate_at_once(client, elsewhere):
     before = cases_by_group(
         client.get(AGGREGATES, params=BY_ESTABLISHMENT, headers=analyst), "establishment"
     )
-    case = {
-        "case_ref": "F920",
-        "home_trust": "durham-tees-valley",
-        "sex": "male",
-        "age_at_sentence": 30,
-        "sentence_type": "determinate",
-        "sentence_months": 48,
-        "rosh": "high",
-        "mappa_level": 0,
-        "ppo": False,
-        "sentence_date": "2010-06-01",
-        "answers": {},
-    }
+    case = {**CASE_BODY, "case_ref": "F920"}
     created = client.post(f"/api/v1/inspections/{inspection}/cases", json=case, headers=admin)
     assert created.status_code == 201, created.text
     # No waiting: this process's own commit made what it kept stale.

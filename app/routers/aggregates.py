@@ -56,7 +56,7 @@ def aggregate_filters(
     programme: Code = None,
     inspection: Annotated[
         list[Annotated[str, Field(max_length=64)]] | None,
-        Query(max_length=MAX_INSPECTIONS, description="Repeatable, at most 500"),
+        Query(max_length=MAX_INSPECTIONS, description=f"Repeatable, at most {MAX_INSPECTIONS}"),
     ] = None,
     establishment: Code = None,
     establishment_type: EstablishmentType | None = None,
